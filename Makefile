@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both build .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# the machine's own PostgreSQL 15, for the second pass of the event-store tests in CI
+SYSTEM_PG ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-system-pg bench lint typecheck clean-data
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/orders up
+
+test: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider \
+	    --cov --cov-branch --cov-report=term:skip-covered \
+	    --cov-report=html:.data/coverage
+
+# The event store's tests once more on another PostgreSQL (CI: the machine's PostgreSQL 15).
+test-system-pg: $(STAMP)
+	DATABASE_URL=$(SYSTEM_PG) $(BIN)/pytest -q -p no:cacheprovider tests/integration -k eventstore
+
+bench: $(STAMP)
+	$(BIN)/orders bench all
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy domain eventstore
+
+clean-data:
+	$(BIN)/orders servers stop || true
+	rm -rf .data

@@ -1,0 +1,1 @@
+"""The platform's shared parts: settings, embedded dev servers, logging and the `orders` CLI."""

