@@ -1,0 +1,144 @@
+"""Appending: validation in Python, the atomic write in one call of the `es_append` function."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import psycopg
+
+from eventstore._errors import IdempotencyKeyReusedError, InvalidAppendError, PayloadTooLargeError
+from eventstore._model import (
+    Appended,
+    AppendResult,
+    Claim,
+    Idempotency,
+    NewEvent,
+    StreamAppend,
+    check_stream_id,
+    expected_code,
+)
+
+MAX_PAYLOAD_BYTES = 1024 * 1024
+_EVENT_TYPE_MAX = 200
+
+_APPEND = "SELECT stream_id, version, global_position FROM es_append(%s::jsonb)"
+
+
+def _encode(value: object, what: str) -> orjson.Fragment:
+    try:
+        encoded = orjson.dumps(value)
+    except TypeError as e:
+        raise InvalidAppendError(f"{what} is not JSON-serialisable: {e}") from e
+    if len(encoded) > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLargeError(f"{what} is {len(encoded)} bytes; the limit is 1 MiB")
+    return orjson.Fragment(encoded)
+
+
+def _document(
+    appends: Sequence[StreamAppend], claims: Sequence[Claim], releases: Sequence[Claim]
+) -> str:
+    """The single JSON argument of `es_append`, validated on the way."""
+    if not appends:
+        raise InvalidAppendError("an append needs at least one stream")
+    ids = [check_stream_id(a.stream_id) for a in appends]
+    if len(set(ids)) != len(ids):
+        raise InvalidAppendError("a stream may appear only once in an append")
+    if any(not a.events for a in appends):
+        raise InvalidAppendError("every stream in an append needs at least one event")
+    streams = [
+        {"id": a.stream_id, "expected": expected_code(a.expected), "n": len(a.events)}
+        for a in appends
+    ]
+    events = [_event(a.stream_id, e) for a in appends for e in a.events]
+    document = {
+        "streams": streams,
+        "events": events,
+        "claims": _claims(claims),
+        "releases": _claims(releases),
+    }
+    return orjson.dumps(document).decode()
+
+
+def _event(stream_id: str, e: NewEvent) -> dict[str, Any]:
+    if not isinstance(e.type, str) or not e.type or len(e.type) > _EVENT_TYPE_MAX:
+        raise InvalidAppendError(f"bad event type {e.type!r}")
+    if (
+        isinstance(e.schema_version, bool)
+        or not isinstance(e.schema_version, int)
+        or e.schema_version < 1
+    ):
+        raise InvalidAppendError(f"bad schema version {e.schema_version!r}")
+    return {
+        "stream": stream_id,
+        "id": str(e.event_id),
+        "type": e.type,
+        "sv": e.schema_version,
+        "data": _encode(e.data, f"data of {e.type}"),
+        "meta": _encode(e.metadata, f"metadata of {e.type}"),
+    }
+
+
+def _claims(claims: Sequence[Claim]) -> list[dict[str, str]]:
+    for c in claims:
+        check_stream_id(c.owner)
+        if not c.scope or not isinstance(c.value, str) or not isinstance(c.scope, str):
+            raise InvalidAppendError(f"bad claim {c!r}")
+    return [{"scope": c.scope, "value": c.value, "owner": c.owner} for c in claims]
+
+
+def _result(rows: Sequence[tuple[str, int, int]]) -> AppendResult:
+    versions: dict[str, int] = {}
+    for stream_id, version, _ in rows:
+        versions[stream_id] = max(version, versions.get(stream_id, 0))
+    return AppendResult(versions=versions, global_positions=[p for _, _, p in rows])
+
+
+async def append(
+    conn: psycopg.AsyncConnection[Any],
+    appends: Sequence[StreamAppend],
+    claims: Sequence[Claim] = (),
+    releases: Sequence[Claim] = (),
+) -> AppendResult:
+    params = (_document(appends, claims, releases),)
+    cur = await conn.execute(_APPEND, params, prepare=True)
+    return _result(await cur.fetchall())
+
+
+async def append_idempotent(
+    conn: psycopg.AsyncConnection[Any],
+    idempotency: Idempotency,
+    appends: Sequence[StreamAppend],
+    claims: Sequence[Claim] = (),
+    releases: Sequence[Claim] = (),
+) -> Appended:
+    """The key is inserted first: a concurrent retry blocks on it until this transaction ends,
+    then finds the stored response (or, if this one rolled back, goes ahead itself)."""
+    params = (_document(appends, claims, releases),)
+    async with conn.transaction():
+        cur = await conn.execute(
+            "INSERT INTO idempotency_keys (key, fingerprint, response) VALUES (%s, %s, '')"
+            " ON CONFLICT (key) DO NOTHING RETURNING 1",
+            (idempotency.key, idempotency.fingerprint),
+        )
+        if await cur.fetchone() is None:
+            return await _replay(conn, idempotency)
+        cur = await conn.execute(_APPEND, params, prepare=True)
+        result = _result(await cur.fetchall())
+        response = idempotency.respond(result)
+        await conn.execute(
+            "UPDATE idempotency_keys SET response = %s WHERE key = %s", (response, idempotency.key)
+        )
+    return Appended(response=response, replayed=False, result=result)
+
+
+async def _replay(conn: psycopg.AsyncConnection[Any], idempotency: Idempotency) -> Appended:
+    cur = await conn.execute(
+        "SELECT fingerprint, response FROM idempotency_keys WHERE key = %s", (idempotency.key,)
+    )
+    row = await cur.fetchone()
+    assert row is not None, "the conflicting key was committed, so it is visible now"
+    if bytes(row[0]) != idempotency.fingerprint:
+        raise IdempotencyKeyReusedError(idempotency.key)
+    return Appended(response=bytes(row[1]), replayed=True, result=None)

@@ -1,0 +1,152 @@
+"""The values that cross the store's boundary. Event payloads are plain JSON-safe dicts: the
+domain's codec turns its typed events into them, and the store never needs the domain's types."""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeAlias
+from uuid import UUID, uuid4
+
+from eventstore._errors import InvalidAppendError
+
+JSON: TypeAlias = dict[str, Any]
+
+# "<type>-<id>": the type is the part before the first dash and becomes `stream_type`.
+_STREAM_ID = re.compile(r"[a-z][a-z0-9_]{0,49}-[A-Za-z0-9_.:-]{1,150}")
+
+
+class Expect(enum.Enum):
+    """Expected versions that are not a number."""
+
+    NO_STREAM = "no_stream"  # the stream must not exist yet
+    ANY = "any"  # no check: the append goes after whatever is there
+
+
+ExpectedVersion: TypeAlias = Expect | int
+
+
+def expected_code(expected: ExpectedVersion) -> int:
+    """The integer the database function takes: -1 any, 0 no stream, n exactly n."""
+    if isinstance(expected, Expect):
+        return -1 if expected is Expect.ANY else 0
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 1:
+        raise InvalidAppendError(
+            f"expected version must be Expect.NO_STREAM, Expect.ANY or an int >= 1: {expected!r}"
+        )
+    return expected
+
+
+def check_stream_id(stream_id: object) -> str:
+    if not isinstance(stream_id, str) or not _STREAM_ID.fullmatch(stream_id):
+        raise InvalidAppendError(
+            f"malformed stream id {stream_id!r}: expected '<type>-<id>' such as 'order-17'"
+        )
+    return stream_id
+
+
+def stream_type_of(stream_id: str) -> str:
+    return stream_id.split("-", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    type: str
+    data: Mapping[str, Any]
+    schema_version: int = 1
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAppend:
+    stream_id: str
+    expected: ExpectedVersion
+    events: Sequence[NewEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A unique value held by a stream, e.g. Claim("client_email", "a@b.c", "client-3")."""
+
+    scope: str
+    value: str
+    owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    versions: Mapping[str, int]  # each stream's version after the append
+    global_positions: Sequence[int]  # of the appended events, in the order given
+
+    @property
+    def last_position(self) -> int:
+        return max(self.global_positions)
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    """Make an append idempotent. `fingerprint` identifies the request; `respond` turns the append's
+    result into the response bytes stored with the key (in the same transaction) and returned, as
+    they were, to every retry."""
+
+    key: str
+    fingerprint: bytes
+    respond: Callable[[AppendResult], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """What an idempotent append returns: the stored response, and whether this call wrote it."""
+
+    response: bytes
+    replayed: bool
+    result: AppendResult | None  # None when replayed
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    global_position: int
+    stream_id: str
+    stream_type: str
+    version: int
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: JSON
+    metadata: JSON
+    recorded_at: datetime
+    feed_position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HorizonBlocker:
+    """An open transaction that holds the sequencer's horizon back."""
+
+    pid: int
+    application_name: str
+    transaction_age_seconds: float
+    state: str
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    head: int  # last feed position
+    head_recorded_at: datetime | None
+    pending: int  # committed events not yet in the feed
+    blockers: Sequence[HorizonBlocker]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    checked: int
+    first_bad_position: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_position is None

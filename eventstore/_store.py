@@ -1,0 +1,144 @@
+"""`EventStore`: the pool, the upcaster, and the operations, each translated at this boundary."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from psycopg_pool import AsyncConnectionPool
+
+from eventstore import _append, _chain, _read, _sequencer
+from eventstore._connect import connection, open_pool
+from eventstore._errors import EventStoreError
+from eventstore._model import (
+    Appended,
+    AppendResult,
+    Claim,
+    FeedStatus,
+    Idempotency,
+    RecordedEvent,
+    StreamAppend,
+    VerifyReport,
+)
+from eventstore._read import Upcast, no_upcast
+
+_SEQUENCE_NAME = re.compile(r"[a-z][a-z_]{0,40}")
+
+
+class EventStore:
+    def __init__(self, pool: AsyncConnectionPool, upcast: Upcast = no_upcast) -> None:
+        self.pool = pool
+        self.upcast = upcast
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        upcast: Upcast = no_upcast,
+        min_size: int = 1,
+        max_size: int = 10,
+        application_name: str = "orders",
+    ) -> Self:
+        pool = open_pool(
+            url, min_size=min_size, max_size=max_size, application_name=application_name
+        )
+        await pool.open()
+        return cls(pool, upcast)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def append(
+        self,
+        appends: Sequence[StreamAppend],
+        *,
+        claims: Sequence[Claim] = (),
+        releases: Sequence[Claim] = (),
+    ) -> AppendResult:
+        """Append to one or more streams atomically, each at its expected version."""
+        async with connection(self.pool) as conn:
+            return await _append.append(conn, appends, claims, releases)
+
+    async def append_idempotent(
+        self,
+        idempotency: Idempotency,
+        appends: Sequence[StreamAppend],
+        *,
+        claims: Sequence[Claim] = (),
+        releases: Sequence[Claim] = (),
+    ) -> Appended:
+        """As `append`, recorded under an idempotency key: a retry returns the first response."""
+        async with connection(self.pool) as conn:
+            return await _append.append_idempotent(conn, idempotency, appends, claims, releases)
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        *,
+        to_version: int | None = None,
+        as_of: datetime | None = None,
+        with_feed_positions: bool = False,
+    ) -> list[RecordedEvent]:
+        async with connection(self.pool) as conn:
+            return await _read.read_stream(
+                conn,
+                self.upcast,
+                stream_id,
+                to_version=to_version,
+                as_of=as_of,
+                with_feed_positions=with_feed_positions,
+            )
+
+    async def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
+        async with connection(self.pool) as conn:
+            return await _read.read_streams(conn, self.upcast, stream_ids)
+
+    async def read_feed(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        async with connection(self.pool) as conn:
+            return await _read.read_feed(conn, self.upcast, after, limit)
+
+    async def claim_owner(self, scope: str, value: str) -> str | None:
+        """The stream holding a unique value (or a locator such as an order line's id)."""
+        async with connection(self.pool) as conn:
+            cur = await conn.execute(
+                "SELECT owner_stream FROM unique_claims WHERE scope = %s AND value = %s",
+                (scope, value),
+                prepare=True,
+            )
+            row = await cur.fetchone()
+        return None if row is None else str(row[0])
+
+    async def next_id(self, kind: str) -> int:
+        """A fresh integer id for an entity type, from its own sequence."""
+        if not _SEQUENCE_NAME.fullmatch(kind):
+            raise EventStoreError(f"bad id sequence name {kind!r}")
+        async with connection(self.pool) as conn:
+            cur = await conn.execute("SELECT nextval(%s)", (f"id_{kind}",), prepare=True)
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def sequence(self, batch: int = 2000, max_events: int = 0) -> int:
+        """Run the sequencer until it is caught up with the horizon; return events sequenced."""
+        async with connection(self.pool) as conn:
+            return await _sequencer.sequence(conn, batch, max_events)
+
+    async def feed_status(self) -> FeedStatus:
+        async with connection(self.pool) as conn:
+            return await _sequencer.status(conn)
+
+    async def verify(self, first: int = 1, last: int | None = None) -> VerifyReport:
+        async with connection(self.pool) as conn:
+            return await _chain.verify(conn, first, last)
