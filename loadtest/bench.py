@@ -1,0 +1,26 @@
+"""`orders bench`: runs the benchmark suites, prints one Markdown table, saves it as JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from loadtest import bench_eventstore
+from loadtest.stats import Row, markdown, save
+from orders.embedded import ensure_servers
+from orders.settings import Settings
+
+log = logging.getLogger("loadtest.bench")
+
+
+def run(suite: str, settings: Settings, *, seconds: float) -> int:
+    endpoints = ensure_servers(settings)
+    rows: list[Row] = []
+    if suite in {"eventstore", "all"}:
+        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench")
+        rows += asyncio.run(bench_eventstore.measure(url, seconds))
+    print(markdown(rows))  # noqa: T201
+    out = settings.data_dir.resolve() / "bench" / f"{suite}.json"
+    save(rows, out)
+    log.info("saved %s", out)
+    return 0
