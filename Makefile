@@ -1,4 +1,6 @@
 # The two commands a newcomer needs: `make run` and `make test`. Both build .venv when it is missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,6 +23,8 @@ test: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider \
 	    --cov --cov-branch --cov-report=term:skip-covered \
 	    --cov-report=html:.data/coverage
+	@echo "domain branch coverage (goal 95%): $$($(BIN)/coverage report --include='domain/*' --precision=1 --format=total)%"
+	@$(BIN)/coverage report --include='domain/*' --fail-under=95 > /dev/null
 
 # The event store's tests once more on another PostgreSQL (CI: the machine's PostgreSQL 15).
 test-system-pg: $(STAMP)
@@ -34,7 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain eventstore
+	$(BIN)/mypy domain eventstore command_api orders projector migrations loadtest
 
 clean-data:
 	$(BIN)/orders servers stop || true

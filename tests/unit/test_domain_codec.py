@@ -1,0 +1,148 @@
+"""The event codec and the upcaster chain."""
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain import codec
+from domain.client import ClientChanged, ClientCreated
+from domain.codec import EVENT_TYPES, decode, decode_stored, encode
+from domain.enums import DeliveryMethod, Status
+from domain.errors import EventSchemaError
+from domain.events import EVENT_CLASSES, Event
+from domain.order import OrderDeleted, OrderPlaced
+from domain.product import ProductCreated
+from domain.upcasters import UPCASTERS, split_full_name, upcast
+from tests.strategies import events_of
+
+
+def test_every_event_type_is_registered_under_its_stable_name() -> None:
+    assert len(EVENT_TYPES) == len(EVENT_CLASSES) == 38
+    assert all(name == cls.__name__ for name, cls in EVENT_TYPES.items())
+    assert all(cls.schema_version >= 1 for cls in EVENT_CLASSES)
+
+
+@pytest.mark.parametrize("cls", EVENT_CLASSES, ids=lambda cls: cls.type_name)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_every_event_survives_a_round_trip_through_json_exactly(
+    cls: type[Event], data: st.DataObject
+) -> None:
+    event = data.draw(events_of(cls))
+    type_name, version, payload = encode(event)
+
+    stored = json.loads(json.dumps(payload))
+
+    assert (type_name, version) == (event.type_name, event.schema_version)
+    assert decode(type_name, stored) == event
+    assert repr(decode(type_name, stored)) == repr(event)  # Decimal scale and tz included
+
+
+def test_values_are_encoded_as_json_friendly_types() -> None:
+    placed = OrderPlaced(
+        7,
+        dt.datetime(2024, 1, 2, 3, 4, tzinfo=dt.UTC),
+        DeliveryMethod.ON_HAND,
+        Status.PENDING,
+        1,
+        2,
+    )
+    product = ProductCreated(1, "Pen", Decimal("1.50"), 3, 4)
+
+    assert encode(placed)[2] == {
+        "id_key": 7,
+        "date": "2024-01-02T03:04:00+00:00",
+        "delivery_method": 2,
+        "status": 1,
+        "client_id": 1,
+        "bill_id": 2,
+    }
+    assert encode(product)[2]["price"] == "1.50"
+    assert encode(OrderDeleted(1, (4, 5)))[2]["line_ids"] == [4, 5]
+
+
+def test_a_float_written_as_an_integer_decodes_as_a_float() -> None:
+    event = decode("ReviewCreated", {"id_key": 1, "product_id": 2, "rating": 5, "comment": None})
+
+    assert isinstance(event.rating, float)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("type_name", "data"),
+    [
+        ("NoSuchEvent", {}),
+        ("ProductDeactivated", {}),
+        ("ProductDeactivated", {"id_key": 1, "extra": 2}),
+        ("ProductDeactivated", {"id_key": "1"}),
+        ("ProductDeactivated", {"id_key": True}),
+        ("ProductChanged", {"id_key": 1, "name": "x", "price": "not money"}),
+        ("ProductChanged", {"id_key": 1, "name": "x", "price": 1.5}),
+        ("OrderStatusChanged", {"id_key": 1, "status": 9, "previous_status": 1}),
+        ("BillDeleted", {"id_key": 1, "bill_number": None}),
+    ],
+)
+def test_malformed_stored_data_is_a_schema_error(type_name: str, data: dict[str, Any]) -> None:
+    with pytest.raises(EventSchemaError):
+        decode(type_name, data)
+
+
+V1_CLIENT: dict[str, Any] = {
+    "id_key": 1,
+    "name": "Ada Lovelace",
+    "email": "ada@example.com",
+    "telephone": None,
+}
+
+
+def test_client_created_v1_is_upcast_to_name_and_lastname() -> None:
+    assert ClientCreated.schema_version == 2
+
+    event = decode_stored("ClientCreated", 1, V1_CLIENT)
+
+    assert event == ClientCreated(1, "Ada", "Lovelace", "ada@example.com", None)
+
+
+def test_client_changed_v1_is_upcast_the_same_way() -> None:
+    data = {"id_key": 1, "name": "Grace Brewster Hopper", "telephone": None}
+
+    assert decode_stored("ClientChanged", 1, data) == ClientChanged(
+        1, "Grace Brewster", "Hopper", None
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("Ada", ("Ada", None)), (None, (None, None)), ("  ", ("  ", None)), ("A  B ", ("A", "B"))],
+)
+def test_a_full_name_splits_on_its_last_word(
+    name: str | None, expected: tuple[str | None, str | None]
+) -> None:
+    result = split_full_name({"name": name})
+
+    assert (result["name"], result["lastname"]) == expected
+
+
+def test_current_data_passes_through_the_chain_untouched() -> None:
+    data = codec.encode(ClientCreated(1, "Ada", "L", None, None))[2]
+
+    assert upcast("ClientCreated", 2, data) is data
+    assert decode_stored("ClientCreated", 2, data) == ClientCreated(1, "Ada", "L", None, None)
+
+
+def test_every_upcaster_starts_below_its_events_current_version() -> None:
+    for type_name, version in UPCASTERS:
+        assert version < EVENT_TYPES[type_name].schema_version
+
+
+@pytest.mark.parametrize(
+    ("type_name", "version"),
+    [("NoSuchEvent", 1), ("ClientCreated", 3), ("ProductCreated", 0)],
+)
+def test_unknown_types_and_versions_cannot_be_upcast(type_name: str, version: int) -> None:
+    with pytest.raises(EventSchemaError):
+        upcast(type_name, version, {})
