@@ -1,7 +1,9 @@
-"""Logging for every process: one line per record, tagged with the service, secrets redacted.
+"""Logging for every process: one line per record, tagged with the service and the request id,
+secrets redacted.
 
 Redaction runs in a filter on the handler, so nothing reaches a log line unredacted whatever
-logger emitted it (ours, uvicorn's, psycopg's, rq's).
+logger emitted it (ours, uvicorn's, psycopg's, rq's). The request id lives in a context variable
+set by the HTTP edge (`orders.web`); lines logged outside a request carry `-`.
 """
 
 from __future__ import annotations
@@ -9,13 +11,22 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from contextvars import ContextVar
+from typing import TextIO
+
+# The id of the HTTP request being served by the current task, or "-" outside one.
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
 
 _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
-            r"(?i)\b(password|passwd|token|api[_-]?key|secret|authorization)(\s*[=:]\s*)(\S+)"
+            # also `access_token=`, `client_secret=` and JSON/dict keys: `"password": "..."`
+            r"(?i)(?<![a-z])(password|passwd|token|api[_-]?key|secret|authorization)"
+            r"([\"']?\s*[=:]\s*)"
+            # an auth scheme is not the secret: `Authorization: Bearer <token>` hides the token
+            r"((?:bearer|basic|digest|token)\s+)?(\"[^\"]*\"|'[^']*'|\S+)"
         ),
-        r"\1\2[REDACTED]",
+        r"\1\2\3[REDACTED]",
     ),
     (re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"), r"\1 [REDACTED]"),
     (re.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{4}(?!\d)"), "[CARD_REDACTED]"),
@@ -43,12 +54,29 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(service: str, level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+class RequestIdFilter(logging.Filter):
+    """Give every record a `request_id` attribute for the format string."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+def build_handler(service: str, stream: TextIO | None = None) -> logging.Handler:
+    """The platform's handler: one redacted line per record, with service and request id."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
-        logging.Formatter(f"%(asctime)s %(levelname)s [{service}] %(name)s: %(message)s")
+        logging.Formatter(
+            f"%(asctime)s %(levelname)s [{service}] %(name)s [%(request_id)s]: %(message)s"
+        )
     )
+    handler.addFilter(RequestIdFilter())
     handler.addFilter(RedactingFilter())
+    return handler
+
+
+def setup_logging(service: str, level: str = "INFO") -> None:
+    handler = build_handler(service)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
