@@ -134,11 +134,20 @@ async def append_idempotent(
 
 
 async def _replay(conn: psycopg.AsyncConnection[Any], idempotency: Idempotency) -> Appended:
+    response = await stored_response(conn, idempotency.key, idempotency.fingerprint)
+    assert response is not None, "the conflicting key was committed, so it is visible now"
+    return Appended(response=response, replayed=True, result=None)
+
+
+async def stored_response(
+    conn: psycopg.AsyncConnection[Any], key: str, fingerprint: bytes
+) -> bytes | None:
     cur = await conn.execute(
-        "SELECT fingerprint, response FROM idempotency_keys WHERE key = %s", (idempotency.key,)
+        "SELECT fingerprint, response FROM idempotency_keys WHERE key = %s", (key,), prepare=True
     )
     row = await cur.fetchone()
-    assert row is not None, "the conflicting key was committed, so it is visible now"
-    if bytes(row[0]) != idempotency.fingerprint:
-        raise IdempotencyKeyReusedError(idempotency.key)
-    return Appended(response=bytes(row[1]), replayed=True, result=None)
+    if row is None:
+        return None
+    if bytes(row[0]) != fingerprint:
+        raise IdempotencyKeyReusedError(key)
+    return bytes(row[1])

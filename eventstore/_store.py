@@ -83,6 +83,12 @@ class EventStore:
         async with connection(self.pool) as conn:
             return await _append.append_idempotent(conn, idempotency, appends, claims, releases)
 
+    async def idempotent_response(self, key: str, fingerprint: bytes) -> bytes | None:
+        """The response stored under an idempotency key, if any; a different request under the
+        same key is refused."""
+        async with connection(self.pool) as conn:
+            return await _append.stored_response(conn, key, fingerprint)
+
     async def read_stream(
         self,
         stream_id: str,

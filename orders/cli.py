@@ -41,6 +41,20 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     return run_platform(settings, args)
 
 
+def cmd_command_api(args: argparse.Namespace, settings: Settings) -> int:
+    from orders.serve import serve  # noqa: PLC0415
+
+    workers = args.workers or settings.command_workers or settings.uvicorn_workers
+    serve(
+        "orders.serve:command_app",
+        host=args.host,
+        port=args.port or settings.command_port,
+        workers=workers,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
 def cmd_servers_stop(_args: argparse.Namespace, settings: Settings) -> int:
     stop_embedded(settings.data_dir)
     log.info("embedded servers in %s stopped", settings.data_dir)
@@ -87,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--down", action="store_true", help="downgrade to the revision")
 
     add("up", cmd_up, "run the whole platform until Ctrl-C (what `make run` calls)")
+
+    command_api = add("command-api", cmd_command_api, "serve the command API (writes)")
+    command_api.add_argument("--host", default="127.0.0.1")
+    command_api.add_argument("--port", type=int, default=None, help="default ORDERS_COMMAND_PORT")
+    command_api.add_argument("--workers", type=int, default=None, help="worker processes")
 
     servers = add("servers", lambda *_: 0, "manage the embedded PostgreSQL and Redis")
     servers_sub = servers.add_subparsers(dest="action", required=True, metavar="ACTION")

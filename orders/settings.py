@@ -43,6 +43,8 @@ class Settings(BaseSettings):
 
     uvicorn_workers: int = Field(default=1, ge=1, alias="UVICORN_WORKERS")
     command_port: int = Field(default=8000, alias="ORDERS_COMMAND_PORT")
+    command_workers: int | None = Field(default=None, ge=1, alias="ORDERS_COMMAND_WORKERS")
+    query_workers: int | None = Field(default=None, ge=1, alias="ORDERS_QUERY_WORKERS")
     query_port: int = Field(default=8001, alias="ORDERS_QUERY_PORT")
     audit_token: SecretStr | None = Field(default=None, alias="ORDERS_AUDIT_TOKEN")
     admin_token: SecretStr | None = Field(default=None, alias="ORDERS_ADMIN_TOKEN")

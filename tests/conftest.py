@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import psycopg
 import pytest
 
@@ -17,6 +18,7 @@ import migrations
 from eventstore import EventStore
 from orders.embedded import Endpoints, ensure_servers, stop_postgres, stop_redis
 from orders.settings import Settings
+from tests.shop import Shop
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = f"orders_template_{os.getpid()}"
@@ -72,3 +74,21 @@ def database_url(servers: Endpoints, template_url: str) -> Iterator[str]:
 async def store(database_url: str) -> AsyncIterator[EventStore]:
     async with await EventStore.open(database_url, max_size=40) as s:
         yield s
+
+
+@pytest.fixture
+async def command_api(database_url: str, servers: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
+    """The command API app over ASGI, its lifespan run, on the test's own database."""
+    from command_api.app import create_app  # noqa: PLC0415
+
+    settings = Settings(RATE_LIMIT_ENABLED="false", ORDERS_DATA_DIR=str(TEST_DATA))
+    app = create_app(settings, database_url, servers.redis_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://commands") as client:
+            yield client
+
+
+@pytest.fixture
+def shop(command_api: httpx.AsyncClient) -> Shop:
+    return Shop(command_api)

@@ -1,0 +1,54 @@
+"""The command API's FastAPI app: the event store, the projector wake-up, the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from command_api.errors import ERRORS
+from command_api.routes import build_routers
+from eventstore import EventStore
+from orders.settings import Settings
+from orders.store import open_store
+from orders.wakeup import Waker
+from orders.web import Backends, build_app, open_redis
+
+
+@dataclass(frozen=True, slots=True)
+class Commands:
+    """What the routes use, built in the lifespan and kept on `app.state.commands`."""
+
+    store: EventStore
+    waker: Waker
+
+
+def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Backends]:
+        store = await open_store(
+            database_url, max_size=settings.db_pool_size, application_name="command-api"
+        )
+        waker = Waker(redis_url)
+        redis = open_redis(redis_url)
+        app.state.commands = Commands(store, waker)
+        try:
+            yield Backends(db_pool=store.pool, redis=redis)
+        finally:
+            await redis.aclose()
+            await waker.close()
+            await store.close()
+
+    app = build_app(
+        "Orders command API",
+        settings,
+        lifespan=lifespan,
+        errors=ERRORS,
+        rate_limit_prefix="orders:ratelimit:command:",
+        description="Writes of the order platform: each becomes events in the event store.",
+    )
+    for router in build_routers():
+        app.include_router(router)
+    return app

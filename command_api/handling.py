@@ -1,0 +1,193 @@
+"""The one command path every write takes: load → decide → append, retried on version conflicts.
+
+    target  = primary(command)             the stream it is decided on (or a locator to resolve)
+    state   = fold(that stream)             checked against If-Match
+    others  = fold(each stream it reads)
+    events  = decide(command, state, others)  {stream: [events]}
+    append(events, each stream at the version it was read, claims, idempotency key)
+
+A version conflict means someone wrote in between: everything is read and decided again, a bounded
+number of times with jitter. Nothing here knows HTTP; `render` turns the outcome into the stored
+response so that an idempotent retry gets the first response back byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from domain import codec
+from domain.aggregates import DECIDERS
+from domain.claims import Claim, claim_changes, conflict_for
+from domain.decider import fold
+from domain.decisions import EdgeCommand, decide, primary, reads
+from domain.streams import parse_stream_id
+from eventstore import (
+    Claim as StoreClaim,
+)
+from eventstore import (
+    EventStore,
+    Expect,
+    Idempotency,
+    NewEvent,
+    StreamAppend,
+    UniqueClaimTakenError,
+    WrongExpectedVersionError,
+)
+
+# A hot stream (one product bought by a hundred clients at once) sees many conflicts in a row;
+# the backoff spreads the retries out, capped so that a request gives up within about a second.
+MAX_ATTEMPTS = 12
+BACKOFF_CAP_SECONDS = 0.1
+
+
+class PreconditionFailedError(Exception):
+    """If-Match named a version the entity is no longer at."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"If-Match expected version {expected}, the entity is at {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class TooMuchContentionError(Exception):
+    """The streams kept changing under the command; the client may retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """What the HTTP edge knows about one request."""
+
+    request_id: str
+    correlation_id: str
+    actor: str
+    at: dt.datetime
+    if_match: int | None = None
+    idempotency_key: str | None = None
+    fingerprint: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    version: int
+    state: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The states after the command, the owner stream's version, and the last event's position."""
+
+    states: Mapping[str, Any]
+    versions: Mapping[str, int]
+    primary: str | None
+    position: int | None
+
+
+Render = Callable[[Outcome], bytes]
+
+
+async def load(store: EventStore, stream_ids: Iterable[str]) -> dict[str, Loaded]:
+    ids = list(dict.fromkeys(stream_ids))
+    if not ids:
+        return {}
+    recorded = await store.read_streams(ids)
+    loaded = {}
+    for stream, events in recorded.items():
+        decider = DECIDERS[parse_stream_id(stream)[0]]
+        state = fold(decider, (codec.decode(e.type, e.data) for e in events))
+        loaded[stream] = Loaded(len(events), state)
+    return loaded
+
+
+async def _primary_stream(store: EventStore, command: EdgeCommand) -> str | None:
+    target = primary(command)
+    if isinstance(target, Claim):
+        return await store.claim_owner(target.scope, target.value)
+    return target
+
+
+def _metadata(edge: Edge, command: EdgeCommand) -> dict[str, Any]:
+    meta = {
+        "request_id": edge.request_id,
+        "correlation_id": edge.correlation_id,
+        "causation_id": edge.request_id,
+        "actor": edge.actor,
+        "command": type(command).__name__,
+    }
+    if edge.idempotency_key:
+        meta["idempotency_key"] = edge.idempotency_key
+    return meta
+
+
+def _appends(
+    events_by_stream: Mapping[str, list[Any]], loaded: Mapping[str, Loaded], meta: dict[str, Any]
+) -> list[StreamAppend]:
+    appends = []
+    for stream, events in events_by_stream.items():
+        version = loaded[stream].version
+        new = []
+        for event in events:
+            type_name, schema_version, data = codec.encode(event)
+            new.append(NewEvent(type_name, data, schema_version, meta))
+        appends.append(StreamAppend(stream, version or Expect.NO_STREAM, new))
+    return appends
+
+
+async def _attempt(
+    store: EventStore, command: EdgeCommand, edge: Edge, render: Render
+) -> tuple[bytes, bool]:
+    stream = await _primary_stream(store, command)
+    loaded = await load(store, [stream] if stream else [])
+    state = loaded[stream].state if stream else None
+    if edge.if_match is not None and stream and loaded[stream].version != edge.if_match:
+        raise PreconditionFailedError(edge.if_match, loaded[stream].version)
+    loaded |= await load(store, reads(command, state) - loaded.keys())
+    others = {s: loaded[s].state for s in loaded if s != stream}
+    events_by_stream = decide(command, state, others)
+    states = {s: one.state for s, one in loaded.items()}
+    versions = {s: one.version for s, one in loaded.items()}
+    if not events_by_stream:
+        return render(Outcome(states, versions, stream, None)), False
+    changes = claim_changes(events_by_stream)
+    claims = [StoreClaim(c.scope, c.value, owner) for c, owner in changes.claimed]
+    releases = [StoreClaim(c.scope, c.value, owner) for c, owner in changes.released]
+    appends = _appends(events_by_stream, loaded, _metadata(edge, command))
+
+    def outcome(position: int, new_versions: Mapping[str, int]) -> Outcome:
+        after = dict(states)
+        for s, events in events_by_stream.items():
+            after[s] = fold(DECIDERS[parse_stream_id(s)[0]], events, states[s])
+        return Outcome(after, {**versions, **new_versions}, stream, position)
+
+    if edge.idempotency_key:
+        key = Idempotency(
+            edge.idempotency_key,
+            edge.fingerprint,
+            lambda r: render(outcome(r.last_position, r.versions)),
+        )
+        done = await store.append_idempotent(key, appends, claims=claims, releases=releases)
+        return done.response, done.replayed
+    result = await store.append(appends, claims=claims, releases=releases)
+    return render(outcome(result.last_position, result.versions)), False
+
+
+async def handle(
+    store: EventStore, command: EdgeCommand, edge: Edge, render: Render
+) -> tuple[bytes, bool]:
+    """Run a command; return the rendered response and whether it is a replay of an earlier one."""
+    for attempt in range(MAX_ATTEMPTS):
+        if edge.idempotency_key:
+            stored = await store.idempotent_response(edge.idempotency_key, edge.fingerprint)
+            if stored is not None:
+                return stored, True
+        try:
+            return await _attempt(store, command, edge, render)
+        except WrongExpectedVersionError:
+            await asyncio.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, 0.002 * 2**attempt)))  # noqa: S311
+        except UniqueClaimTakenError as e:
+            raise conflict_for(Claim(e.scope, e.value)) from e
+    raise TooMuchContentionError(f"gave up after {MAX_ATTEMPTS} version conflicts")
