@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from command_api.errors import ERRORS
 from command_api.routes import build_routers
 from eventstore import EventStore
+from orders.metrics import add_metrics
 from orders.settings import Settings
 from orders.store import open_store
 from orders.wakeup import Waker
@@ -51,4 +52,5 @@ def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI
     )
     for router in build_routers():
         app.include_router(router)
+    add_metrics(app, "command-api")
     return app

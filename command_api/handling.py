@@ -26,9 +26,7 @@ from domain.claims import Claim, claim_changes, conflict_for
 from domain.decider import fold
 from domain.decisions import EdgeCommand, decide, primary, reads
 from domain.streams import parse_stream_id
-from eventstore import (
-    Claim as StoreClaim,
-)
+from eventstore import Claim as StoreClaim
 from eventstore import (
     EventStore,
     Expect,
@@ -38,6 +36,7 @@ from eventstore import (
     UniqueClaimTakenError,
     WrongExpectedVersionError,
 )
+from orders.metrics import APPENDS, COMMAND_RETRIES, IDEMPOTENT_REPLAYS
 
 # A hot stream (one product bought by a hundred clients at once) sees many conflicts in a row;
 # the backoff spreads the retries out, capped so that a request gives up within about a second.
@@ -170,8 +169,10 @@ async def _attempt(
             lambda r: render(outcome(r.last_position, r.versions)),
         )
         done = await store.append_idempotent(key, appends, claims=claims, releases=releases)
+        APPENDS.labels("replayed" if done.replayed else "ok").inc()
         return done.response, done.replayed
     result = await store.append(appends, claims=claims, releases=releases)
+    APPENDS.labels("ok").inc()
     return render(outcome(result.last_position, result.versions)), False
 
 
@@ -183,11 +184,15 @@ async def handle(
         if edge.idempotency_key:
             stored = await store.idempotent_response(edge.idempotency_key, edge.fingerprint)
             if stored is not None:
+                IDEMPOTENT_REPLAYS.inc()
                 return stored, True
         try:
             return await _attempt(store, command, edge, render)
         except WrongExpectedVersionError:
+            APPENDS.labels("version_conflict").inc()
+            COMMAND_RETRIES.inc()
             await asyncio.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, 0.002 * 2**attempt)))  # noqa: S311
         except UniqueClaimTakenError as e:
+            APPENDS.labels("unique_value_taken").inc()
             raise conflict_for(Claim(e.scope, e.value)) from e
     raise TooMuchContentionError(f"gave up after {MAX_ATTEMPTS} version conflicts")

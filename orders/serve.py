@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 
 import uvicorn
 from fastapi import FastAPI
@@ -28,8 +29,17 @@ def command_app() -> FastAPI:
     return create_app(settings, endpoints.database_url, endpoints.redis_url)
 
 
+def _metrics_dir(settings: Settings, service: str) -> None:
+    """A fresh folder for this run's multi-process metrics (stale files would be summed in)."""
+    folder = settings.data_dir.resolve() / "metrics" / service
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def serve(app_factory: str, *, host: str, port: int, workers: int, log_level: str) -> None:
     settings = Settings()
+    _metrics_dir(settings, app_factory.rsplit(":", 1)[-1])
     # the workers must find the same servers this process found (embedded ones included)
     endpoints = ensure_servers(settings)
     os.environ["DATABASE_URL"] = endpoints.database_url

@@ -246,3 +246,35 @@ async def test_the_openapi_document_describes_every_write(command_api: httpx.Asy
         assert "delete" in spec["paths"][f"/{name}/{{id_key}}"]
     assert (await command_api.get("/docs")).status_code == 200
     assert (await command_api.get("/redoc")).status_code == 200
+
+
+async def test_metrics_count_appends_conflicts_replays_and_time_requests_by_route(
+    shop: Shop, command_api: httpx.AsyncClient
+) -> None:
+    def sample(text: str, prefix: str) -> float:
+        return sum(
+            float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix)
+        )
+
+    before = (await command_api.get("/metrics")).text
+    product = await shop.product(stock=100)
+    order = await shop.order()
+    await asyncio.gather(*(shop.line(order, product, 1) for _ in range(8)))
+    key = {"Idempotency-Key": "metrics-1"}
+    for _ in range(2):
+        await command_api.post("/categories", json={"name": "Metered"}, headers=key)
+    await shop.stock(product)  # a PUT /products/{id}: timed under its route template
+    after = (await command_api.get("/metrics")).text
+    assert 'method="PUT",route="/products/{id_key}"' in after
+    appended = 'orders_appends_total{outcome="ok"}'
+    assert sample(after, appended) - sample(before, appended) >= 8 + 5
+    assert sample(after, "orders_idempotent_replays_total") > sample(
+        before, "orders_idempotent_replays_total"
+    )
+    conflicts = 'orders_appends_total{outcome="version_conflict"}'
+    retries = "orders_command_retries_total"
+    assert sample(after, retries) - sample(before, retries) == sample(after, conflicts) - sample(
+        before, conflicts
+    )
+    assert 'route="/order_details",service="command-api",status="201"' in after
+    assert f'route="/products/{product}"' not in after

@@ -1,0 +1,99 @@
+"""Prometheus metrics for every service, and `/metrics`.
+
+An API runs several uvicorn worker processes; prometheus_client's multiprocess mode (files in
+PROMETHEUS_MULTIPROC_DIR, set by `orders.serve` before the workers start) lets any worker answer
+a scrape with the sum over all of them. Without that variable (tests, one process) the default
+registry is used.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_SECONDS = Histogram(
+    "orders_http_request_duration_seconds",
+    "HTTP request latency by route and status.",
+    ["service", "method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+APPENDS = Counter("orders_appends_total", "Appends to the event store by outcome.", ["outcome"])
+COMMAND_RETRIES = Counter(
+    "orders_command_retries_total", "Commands re-run after a version conflict."
+)
+IDEMPOTENT_REPLAYS = Counter(
+    "orders_idempotent_replays_total", "Requests answered with a stored idempotent response."
+)
+PROJECTION_LAG_EVENTS = Gauge(
+    "orders_projection_lag_events", "Feed events a projection is behind.", ["projection"],
+    multiprocess_mode="max",
+)  # fmt: skip
+PROJECTION_LAG_SECONDS = Gauge(
+    "orders_projection_lag_seconds", "Age of the oldest event a projection has not applied.",
+    ["projection"], multiprocess_mode="max",
+)  # fmt: skip
+
+
+def registry() -> CollectorRegistry:
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return REGISTRY
+    collected = CollectorRegistry()
+    multiprocess.MultiProcessCollector(collected)  # type: ignore[no-untyped-call]
+    return collected
+
+
+class MetricsMiddleware:
+    """Times every request by its route template (not its raw path: ids would explode labels)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start, status = time.perf_counter(), 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUEST_SECONDS.labels(self.service, scope["method"], route, str(status)).observe(
+                time.perf_counter() - start
+            )
+
+
+Refresh = Callable[[], Awaitable[None]]
+
+
+def add_metrics(app: FastAPI, service: str, refresh: Refresh | None = None) -> None:
+    """`/metrics` and request timing; `refresh` updates gauges (projection lag) before a scrape."""
+    app.add_middleware(MetricsMiddleware, service=service)
+
+    async def metrics(_request: Request) -> Response:
+        if refresh is not None:
+            await refresh()
+        return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)
