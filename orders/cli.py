@@ -55,6 +55,32 @@ def cmd_command_api(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
+    from orders.demo import load_demo  # noqa: PLC0415
+    from orders.store import open_store  # noqa: PLC0415
+    from orders.wakeup import Waker  # noqa: PLC0415
+
+    endpoints = _servers(settings)
+
+    async def load() -> dict[str, int]:
+        store = await open_store(endpoints.database_url, max_size=20, application_name="demo-data")
+        try:
+            counts = await load_demo(
+                store, clients=args.clients, products=args.products, orders=args.orders,
+                seed=args.seed,
+            )  # fmt: skip
+        finally:
+            await store.close()
+        waker = Waker(endpoints.redis_url)
+        await waker.wake()
+        await waker.close()
+        return counts
+
+    counts = asyncio.run(load())
+    print(", ".join(f"{n:,} {name}" for name, n in counts.items()))  # noqa: T201
+    return 0
+
+
 def cmd_servers_stop(_args: argparse.Namespace, settings: Settings) -> int:
     stop_embedded(settings.data_dir)
     log.info("embedded servers in %s stopped", settings.data_dir)
@@ -106,6 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
     command_api.add_argument("--host", default="127.0.0.1")
     command_api.add_argument("--port", type=int, default=None, help="default ORDERS_COMMAND_PORT")
     command_api.add_argument("--workers", type=int, default=None, help="worker processes")
+
+    demo = add("demo-data", cmd_demo_data, "load a realistic shop through the command path")
+    demo.add_argument("--clients", type=int, default=200)
+    demo.add_argument("--products", type=int, default=100)
+    demo.add_argument("--orders", type=int, default=300)
+    demo.add_argument("--seed", type=int, default=7)
 
     servers = add("servers", lambda *_: 0, "manage the embedded PostgreSQL and Redis")
     servers_sub = servers.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -1,0 +1,23 @@
+# One image for every service of the platform; compose.yaml picks the command.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY domain domain
+COPY eventstore eventstore
+COPY command_api command_api
+COPY query_api query_api
+COPY projector projector
+COPY migrations migrations
+COPY loadtest loadtest
+COPY orders orders
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+RUN useradd --system --create-home --uid 10001 orders
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+USER orders
+WORKDIR /home/orders
+ENV PYTHONUNBUFFERED=1 LOG_LEVEL=INFO
+EXPOSE 8000 8001
+CMD ["orders", "--help"]
