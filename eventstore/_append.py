@@ -26,42 +26,45 @@ _EVENT_TYPE_MAX = 200
 _APPEND = "SELECT stream_id, version, global_position FROM es_append(%s::jsonb)"
 
 
-def _encode(value: object, what: str) -> orjson.Fragment:
-    try:
-        encoded = orjson.dumps(value)
-    except TypeError as e:
-        raise InvalidAppendError(f"{what} is not JSON-serialisable: {e}") from e
-    if len(encoded) > MAX_PAYLOAD_BYTES:
-        raise PayloadTooLargeError(f"{what} is {len(encoded)} bytes; the limit is 1 MiB")
-    return orjson.Fragment(encoded)
-
-
 def _document(
     appends: Sequence[StreamAppend], claims: Sequence[Claim], releases: Sequence[Claim]
 ) -> str:
-    """The single JSON argument of `es_append`, validated on the way."""
-    if not appends:
+    """The single JSON argument of `es_append`, validated on the way.
+
+    Encoded in one `orjson.dumps` call: a document within the payload limit cannot hold a payload
+    over it, so each payload is encoded on its own only when the whole is too big or refused,
+    to name the culprit."""
+    streams = [_stream(a) for a in appends]
+    if not streams:
         raise InvalidAppendError("an append needs at least one stream")
-    ids = [check_stream_id(a.stream_id) for a in appends]
-    if len(set(ids)) != len(ids):
+    if len(streams) > 1 and len({s["id"] for s in streams}) != len(streams):
         raise InvalidAppendError("a stream may appear only once in an append")
-    if any(not a.events for a in appends):
+    document: dict[str, object] = {"streams": streams}
+    if claims or releases:  # absent, they read as empty in es_append
+        document["claims"] = _claims(claims)
+        document["releases"] = _claims(releases)
+    try:
+        encoded = orjson.dumps(document)
+    except TypeError as e:
+        _check_payloads(appends)
+        raise InvalidAppendError(f"the append is not JSON-serialisable: {e}") from e
+    if len(encoded) > MAX_PAYLOAD_BYTES:
+        _check_payloads(appends)
+    return encoded.decode()
+
+
+def _stream(a: StreamAppend) -> dict[str, Any]:
+    stream_id = check_stream_id(a.stream_id)
+    if not a.events:
         raise InvalidAppendError("every stream in an append needs at least one event")
-    streams = [
-        {"id": a.stream_id, "expected": expected_code(a.expected), "n": len(a.events)}
-        for a in appends
-    ]
-    events = [_event(a.stream_id, e) for a in appends for e in a.events]
-    document = {
-        "streams": streams,
-        "events": events,
-        "claims": _claims(claims),
-        "releases": _claims(releases),
+    return {
+        "id": stream_id,
+        "expected": expected_code(a.expected),
+        "events": [_event(e) for e in a.events],
     }
-    return orjson.dumps(document).decode()
 
 
-def _event(stream_id: str, e: NewEvent) -> dict[str, Any]:
+def _event(e: NewEvent) -> dict[str, Any]:
     if not isinstance(e.type, str) or not e.type or len(e.type) > _EVENT_TYPE_MAX:
         raise InvalidAppendError(f"bad event type {e.type!r}")
     if (
@@ -71,13 +74,27 @@ def _event(stream_id: str, e: NewEvent) -> dict[str, Any]:
     ):
         raise InvalidAppendError(f"bad schema version {e.schema_version!r}")
     return {
-        "stream": stream_id,
-        "id": str(e.event_id),
+        "id": e.event_id,
         "type": e.type,
         "sv": e.schema_version,
-        "data": _encode(e.data, f"data of {e.type}"),
-        "meta": _encode(e.metadata, f"metadata of {e.type}"),
+        "data": e.data,
+        "meta": e.metadata,
     }
+
+
+def _check_payloads(appends: Sequence[StreamAppend]) -> None:
+    for e in (e for a in appends for e in a.events):
+        _check_payload(e.data, f"data of {e.type}")
+        _check_payload(e.metadata, f"metadata of {e.type}")
+
+
+def _check_payload(value: object, what: str) -> None:
+    try:
+        encoded = orjson.dumps(value)
+    except TypeError as e:
+        raise InvalidAppendError(f"{what} is not JSON-serialisable: {e}") from e
+    if len(encoded) > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLargeError(f"{what} is {len(encoded)} bytes; the limit is 1 MiB")
 
 
 def _claims(claims: Sequence[Claim]) -> list[dict[str, str]]:

@@ -11,7 +11,7 @@ from typing import Self
 from psycopg_pool import AsyncConnectionPool
 
 from eventstore import _append, _chain, _read, _sequencer
-from eventstore._connect import connection, open_pool
+from eventstore._connect import connection, open_pool, translated
 from eventstore._errors import EventStoreError
 from eventstore._model import (
     Appended,
@@ -68,8 +68,10 @@ class EventStore:
         releases: Sequence[Claim] = (),
     ) -> AppendResult:
         """Append to one or more streams atomically, each at its expected version."""
-        async with connection(self.pool) as conn:
-            return await _append.append(conn, appends, claims, releases)
+        # `connection()` spelled out: the hottest path skips one async context manager layer
+        with translated():
+            async with self.pool.connection() as conn:
+                return await _append.append(conn, appends, claims, releases)
 
     async def append_idempotent(
         self,
