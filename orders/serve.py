@@ -29,6 +29,15 @@ def command_app() -> FastAPI:
     return create_app(settings, endpoints.database_url, endpoints.redis_url)
 
 
+def query_app() -> FastAPI:
+    from query_api.app import create_app  # noqa: PLC0415
+
+    settings = Settings()
+    setup_logging("query-api", settings.log_level)
+    endpoints = ensure_servers(settings)
+    return create_app(settings, endpoints.database_url, endpoints.redis_url)
+
+
 def _metrics_dir(settings: Settings, service: str) -> None:
     """A fresh folder for this run's multi-process metrics (stale files would be summed in)."""
     folder = settings.data_dir.resolve() / "metrics" / service
@@ -55,5 +64,6 @@ def serve(app_factory: str, *, host: str, port: int, workers: int, log_level: st
         proxy_headers=False,  # X-Forwarded-For is trusted only from ORDERS_TRUSTED_PROXIES
         server_header=False,
         log_level=log_level.lower(),
+        access_log=log_level.upper() in {"DEBUG", "INFO"},  # skipped work when nobody reads it
         timeout_graceful_shutdown=10,
     )

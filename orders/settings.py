@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     command_workers: int | None = Field(default=None, ge=1, alias="ORDERS_COMMAND_WORKERS")
     query_workers: int | None = Field(default=None, ge=1, alias="ORDERS_QUERY_WORKERS")
     query_port: int = Field(default=8001, alias="ORDERS_QUERY_PORT")
+    # how long a read carrying X-Consistency-Token may wait for its projection before a 503
+    consistency_wait: float = Field(default=2.0, gt=0, le=60, alias="ORDERS_CONSISTENCY_WAIT")
     audit_token: SecretStr | None = Field(default=None, alias="ORDERS_AUDIT_TOKEN")
     admin_token: SecretStr | None = Field(default=None, alias="ORDERS_ADMIN_TOKEN")
 

@@ -18,6 +18,7 @@ import migrations
 from eventstore import EventStore
 from orders.embedded import Endpoints, ensure_servers, stop_postgres, stop_redis
 from orders.settings import Settings
+from tests.query import QUERY_REDIS_DB, Projected, query_client, query_settings, with_redis_db
 from tests.shop import Shop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,13 +35,19 @@ TEST_DATA = Path(os.environ.get("ORDERS_TEST_DATA_DIR", ROOT / ".data" / "test")
 
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Endpoints]:
-    """Configured servers, or embedded ones in .data/test, stopped again when the session ends."""
+    """Configured servers, or embedded ones in .data/test. Those this session started are
+    stopped when it ends; ones already running (another session's) are left to their owner."""
+    data = TEST_DATA.resolve()
+    running_before = (
+        (data / "postgres" / "postmaster.pid").exists(),
+        (data / "redis" / "redis.pid").exists(),
+    )
     endpoints = ensure_servers(Settings(ORDERS_DATA_DIR=str(TEST_DATA)))
     yield endpoints
-    if endpoints.embedded_redis:
-        stop_redis(TEST_DATA.resolve() / "redis")
-    if endpoints.embedded_postgres:
-        stop_postgres(TEST_DATA.resolve() / "postgres")
+    if endpoints.embedded_redis and not running_before[1]:
+        stop_redis(data / "redis")
+    if endpoints.embedded_postgres and not running_before[0]:
+        stop_postgres(data / "postgres")
 
 
 def _admin(url: str) -> psycopg.Connection:
@@ -92,3 +99,30 @@ async def command_api(database_url: str, servers: Endpoints) -> AsyncIterator[ht
 @pytest.fixture
 def shop(command_api: httpx.AsyncClient) -> Shop:
     return Shop(command_api)
+
+
+@pytest.fixture
+async def projected(database_url: str, servers: Endpoints) -> AsyncIterator[Projected]:
+    """The read models of the test's database, in a Redis database flushed for the test, and
+    the projector that fills them."""
+    from redis.asyncio import Redis  # noqa: PLC0415
+
+    from projector.engine import open_engine  # noqa: PLC0415
+
+    redis_url = with_redis_db(servers.redis_url, QUERY_REDIS_DB)
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    engine = await open_engine(database_url, redis_url, application_name="test-projector")
+    try:
+        yield Projected(engine, redis, redis_url, database_url)
+    finally:
+        await engine.close()
+        await redis.aclose()
+
+
+@pytest.fixture
+async def query_api(database_url: str, projected: Projected) -> AsyncIterator[httpx.AsyncClient]:
+    """The query API app over ASGI, its lifespan run, on the test's database and read models."""
+    settings = query_settings(TEST_DATA)
+    async with query_client(settings, database_url, projected.redis_url) as client:
+        yield client

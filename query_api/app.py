@@ -1,0 +1,75 @@
+"""The query API's FastAPI app: the read models (Redis, then PostgreSQL), the event store for the
+auditors, the routes, and the projections' lag in the health check."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+
+from orders.settings import Settings
+from orders.store import open_store
+from orders.web import Backends, Level, build_app, open_redis
+from query_api.audit import build_audit_router
+from query_api.auth import AuditGate
+from query_api.errors import ERRORS
+from query_api.hotpath import HotPathMiddleware
+from query_api.lag import read_lag
+from query_api.postgres_source import PostgresSource
+from query_api.readmodels import ReadModels
+from query_api.redis_source import RedisSource
+from query_api.routes import build_routers
+from query_api.slashes import TrailingSlashMiddleware
+
+# A read that Redis does not answer within this goes to PostgreSQL (and Redis is left alone for
+# a moment); the documents are small, so a healthy Redis answers in well under a millisecond.
+REDIS_TIMEOUT_SECONDS = 0.25
+
+DESCRIPTION = """Reads of the order platform, from the projections of the event store: Redis
+first, PostgreSQL when Redis misses or is down (`X-Read-Source` says which), with the feed
+position each answer reflects (`X-Projection-Position`). Send a command API response's
+`X-Consistency-Token` to read your own write. Auditors (bearer `ORDERS_AUDIT_TOKEN`) read
+histories, states as of a time or feed position, the global feed and the hash-chain check."""
+
+
+def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Backends]:
+        store = await open_store(
+            database_url, max_size=settings.db_pool_size, application_name="query-api"
+        )
+        redis = open_redis(redis_url, timeout=REDIS_TIMEOUT_SECONDS)
+        app.state.store = store
+        app.state.reads = ReadModels(
+            RedisSource(redis), PostgresSource(store.pool), wait_seconds=settings.consistency_wait
+        )
+        try:
+            yield Backends(db_pool=store.pool, redis=redis)
+        finally:
+            await redis.aclose()
+            await store.close()
+
+    async def projections() -> tuple[str, dict[str, Any], Level]:
+        report, level = await read_lag(app.state.store, app.state.reads)
+        return "projections", report, level
+
+    app = build_app(
+        "Orders query API",
+        settings,
+        lifespan=lifespan,
+        errors=ERRORS,
+        health_checks=[projections],
+        rate_limit_prefix="orders:ratelimit:query:",
+        description=DESCRIPTION,
+    )
+    # innermost, after the shared layer: the request id, CORS and the limiter see the path as sent
+    app.user_middleware.append(Middleware(TrailingSlashMiddleware))
+    app.user_middleware.append(Middleware(HotPathMiddleware, state=app.state))
+    app.state.audit_gate = AuditGate(settings.audit_token)
+    for router in build_routers():  # the hot routes first: routes are matched in order
+        app.include_router(router)
+    app.include_router(build_audit_router())
+    return app

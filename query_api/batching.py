@@ -1,0 +1,155 @@
+"""One round trip for many requests: the Redis reads a worker starts in the same event-loop turn
+go to Redis together: the document gets merged into one MGET, the calls of a script into one
+run of it (next to the MGET in a pipeline when there are both).
+
+Under load a worker has dozens of requests in flight, and each command costs the Redis client far
+more CPU than the bytes it moves; coalescing them is what keeps the hot path near a bare
+endpoint, on a handful of connections. A lone request pays nothing: its read leaves on the next
+turn of the loop. Each request still gets the values of its own keys from one atomic command (an
+MGET, or its script), so what it reads together stays consistent. A failure reaches every request
+of the batch, and each one then asks PostgreSQL.
+
+A script run through here is written for it: it takes its calls' KEYS and ARGV concatenated (a
+fixed number of each per call) and returns one result per call, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
+
+MAX_KEYS = 1000  # keys per MGET: a huge batch is split rather than held up
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    source: str
+    sha: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    keys: Sequence[Any]
+    args: Sequence[Any]
+    future: asyncio.Future[Any]
+
+
+@dataclass
+class _Batch:
+    gets: list[_Call]
+    runs: dict[Script, list[_Call]]
+
+    def futures(self) -> list[asyncio.Future[Any]]:
+        return [c.future for c in self.gets] + [c.future for r in self.runs.values() for c in r]
+
+
+class RedisBatch:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._next = _Batch([], {})
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def script(self, source: str) -> Script:
+        return Script(source, self._redis.register_script(source).sha)
+
+    async def mget(self, *keys: str) -> list[Any]:
+        """The values of `keys` (None for a missing key)."""
+        future = self._enqueue()
+        self._next.gets.append(_Call(keys, (), future))
+        return await future  # type: ignore[no-any-return]
+
+    async def run(self, script: Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """This call's result of `script` (run together with the other calls of the turn)."""
+        future = self._enqueue()
+        self._next.runs.setdefault(script, []).append(_Call(keys, args, future))
+        return await future
+
+    def _enqueue(self) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        if not self._next.gets and not self._next.runs:
+            loop.call_soon(self._flush)  # after every request that is ready in this turn
+        return loop.create_future()
+
+    def _flush(self) -> None:
+        batch, self._next = self._next, _Batch([], {})
+        chunks = [_Batch([], batch.runs)]
+        size = 0
+        for get in batch.gets:
+            if size + len(get.keys) > MAX_KEYS and chunks[-1].gets:
+                chunks.append(_Batch([], {}))
+                size = 0
+            chunks[-1].gets.append(get)
+            size += len(get.keys)
+        for chunk in chunks:
+            task = asyncio.ensure_future(self._send(chunk))
+            self._sending.add(task)  # keep a reference until it is done
+            task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: _Batch) -> None:
+        try:
+            found, results = await self._execute(batch)
+        except Exception as e:  # noqa: BLE001 - whatever it is, each request decides what to do
+            for future in batch.futures():
+                _settle(future, e)
+            return
+        except BaseException:  # cancelled (shutting down): so are the requests waiting on it
+            for future in batch.futures():
+                future.cancel()
+            raise
+        start = 0
+        for get in batch.gets:
+            _settle(get.future, found[start : start + len(get.keys)])
+            start += len(get.keys)
+        for (script, calls), result in zip(batch.runs.items(), results, strict=True):
+            if isinstance(result, NoScriptError):  # Redis restarted or flushed its scripts
+                result = await self._load_and_run(script, calls)  # noqa: PLW2901
+            for call, value in zip(calls, _spread(result, len(calls)), strict=True):
+                _settle(call.future, value)
+
+    async def _execute(self, batch: _Batch) -> tuple[list[Any], list[Any]]:
+        keys = [key for get in batch.gets for key in get.keys]
+        if not batch.runs:
+            return (await self._redis.mget(keys) if keys else []), []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if keys:
+                pipe.mget(keys)
+            for script, calls in batch.runs.items():
+                pipe.evalsha(script.sha, *_arguments(calls))
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+        found = results.pop(0) if keys else []
+        if isinstance(found, Exception):
+            raise found
+        return found, results
+
+    async def _load_and_run(self, script: Script, calls: list[_Call]) -> Any:
+        try:
+            await self._redis.script_load(script.source)
+            return await self._redis.evalsha(script.sha, *_arguments(calls))
+        except Exception as e:  # noqa: BLE001 - handed to the requests that asked
+            return e
+
+
+def _arguments(calls: list[_Call]) -> list[Any]:
+    keys = [key for call in calls for key in call.keys]
+    return [len(keys), *keys, *(arg for call in calls for arg in call.args)]
+
+
+def _spread(result: Any, calls: int) -> list[Any]:
+    """One value per call: the script's list of results, or its error for each."""
+    if isinstance(result, Exception):
+        return [result] * calls
+    return list(result)
+
+
+def _settle(future: asyncio.Future[Any], value: Any) -> None:
+    if future.done():  # a request cancelled meanwhile
+        return
+    if isinstance(value, BaseException):
+        future.set_exception(value)
+    else:
+        future.set_result(value)

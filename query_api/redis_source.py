@@ -1,0 +1,163 @@
+"""The hot path: documents and their indexes in Redis, as the projector wrote them.
+
+A GET one is one MGET of the projection's applied position and the document, coalesced with the
+other reads in flight (`batching.py`). A page is one script run: the applied position, the index
+range and the documents, read atomically and joined into the JSON array inside Redis. The live
+generation of each projection is cached for a second, so it costs no round trip on most reads.
+
+Anything Redis cannot answer for sure returns None and the caller asks PostgreSQL: Redis down or
+slow (and then it is left alone for a moment, so a dead Redis costs no timeout per request), a
+projection with no applied position (flushed, being reloaded, or never written), a missing
+document, an index that is empty or names a document that is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import cast
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from projector.schema import PROJECTION_OF, Table, applied_key, live_generation_key
+from query_api.batching import RedisBatch
+from query_api.reads import Page, Read
+
+log = logging.getLogger("query_api.redis")
+
+GENERATION_SECONDS = 1.0  # how long a live generation read from Redis is trusted
+PAUSE_SECONDS = 1.0  # after a Redis failure, how long reads go straight to PostgreSQL
+
+# Pages, run together (see batching.py): for each page, KEYS applied position and index; ARGV
+# first rank, last rank, document key prefix. A page's result is {applied} when the projection's
+# documents are not complete (nothing to serve), {applied, size} when the index is empty,
+# {applied, size, body} with body false when a document the index names is gone.
+PAGE_SCRIPT = """
+local pages = {}
+for p = 0, #KEYS / 2 - 1 do
+    local applied = redis.call('GET', KEYS[2 * p + 1])
+    local index = KEYS[2 * p + 2]
+    local first, last, prefix = ARGV[3 * p + 1], ARGV[3 * p + 2], ARGV[3 * p + 3]
+    local page
+    if not applied then
+        page = {false}
+    else
+        local size = redis.call('ZCARD', index)
+        local ids = size > 0 and redis.call('ZRANGE', index, first, last) or {}
+        if size == 0 then
+            page = {applied, 0}
+        elseif #ids == 0 then
+            page = {applied, size, '[]'}
+        else
+            for i = 1, #ids do ids[i] = prefix .. ids[i] end
+            local docs = redis.call('MGET', unpack(ids))
+            local whole = true
+            for i = 1, #docs do
+                if not docs[i] then whole = false end
+            end
+            page = {applied, size, whole and ('[' .. table.concat(docs, ',') .. ']') or false}
+        end
+    end
+    pages[p + 1] = page
+end
+return pages
+"""
+
+
+class RedisSource:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        generation_seconds: float = GENERATION_SECONDS,
+        pause_seconds: float = PAUSE_SECONDS,
+    ) -> None:
+        self._redis = redis
+        self._batch = RedisBatch(redis)
+        self._page_script = self._batch.script(PAGE_SCRIPT)
+        self._generation_seconds = generation_seconds
+        self._pause_seconds = pause_seconds
+        self._generations: dict[str, tuple[int, float]] = {}
+        self._paused_until = 0.0
+
+    async def one(self, table: Table, id_key: int) -> Read | None:
+        if self._paused():
+            return None
+        try:
+            return await self._one(table, id_key)
+        except (RedisError, OSError) as e:
+            self._pause(e)
+            return None
+
+    async def page(self, page: Page) -> Read | None:
+        if self._paused():
+            return None
+        try:
+            return await self._page(page)
+        except (RedisError, OSError) as e:
+            self._pause(e)
+            return None
+
+    async def position(self, projection: str) -> int | None:
+        """The applied position of the projection's live generation (None: unknown)."""
+        if self._paused():
+            return None
+        try:
+            generation = await self._generation(projection)
+            (raw,) = await self._batch.mget(applied_key(projection, generation))
+        except (RedisError, OSError) as e:
+            self._pause(e)
+            return None
+        return None if raw is None else int(raw)
+
+    async def _one(self, table: Table, id_key: int) -> Read | None:
+        projection = PROJECTION_OF[table.name].name
+        generation = await self._generation(projection)
+        applied, doc = await self._batch.mget(
+            applied_key(projection, generation), f"{table.redis_prefix(generation)}doc:{id_key}"
+        )
+        if applied is None:  # flushed, being reloaded, or a generation no longer live
+            self._generations.pop(projection, None)
+        if applied is None or doc is None:
+            return None
+        return Read(cast("bytes", doc), "redis", int(applied))
+
+    async def _page(self, page: Page) -> Read | None:
+        table = page.table
+        projection = PROJECTION_OF[table.name].name
+        generation = await self._generation(projection)
+        index = table.shape_key(generation, dict(page.filters))
+        keys = [applied_key(projection, generation), index]
+        prefix = f"{table.redis_prefix(generation)}doc:"
+        args = [page.skip, page.skip + page.limit - 1, prefix]
+        found = await self._batch.run(self._page_script, keys, args)
+        if found[0] is None:  # flushed, being reloaded, or a generation no longer live
+            self._generations.pop(projection, None)
+        if found[0] is None or len(found) < 3 or found[2] is None:  # noqa: PLR2004
+            return None
+        return Read(cast("bytes", found[2]), "redis", int(found[0]))
+
+    async def _generation(self, projection: str) -> int:
+        now = time.monotonic()
+        cached = self._generations.get(projection)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        (raw,) = await self._batch.mget(live_generation_key(projection))
+        generation = 1 if raw is None else int(raw)
+        self._generations[projection] = (generation, now + self._generation_seconds)
+        return generation
+
+    def _paused(self) -> bool:
+        return time.monotonic() < self._paused_until
+
+    def _pause(self, e: Exception) -> None:
+        if self._paused():  # the other reads of the same failed batch
+            return
+        log.warning(
+            "redis failed (%s: %s); reading from PostgreSQL for %.1f s",
+            type(e).__name__,
+            e,
+            self._pause_seconds,
+        )
+        self._paused_until = time.monotonic() + self._pause_seconds
