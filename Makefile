@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # the machine's own PostgreSQL 15, for the second pass of the event-store tests in CI
 SYSTEM_PG ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-system-pg bench lint typecheck clean-data
+.PHONY: run test test-system-pg bench loadtest lint typecheck clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,12 +33,15 @@ test-system-pg: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/orders bench all
 
+loadtest: $(STAMP)
+	$(BIN)/orders loadtest $(LOADTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain eventstore command_api orders projector migrations loadtest
+	$(BIN)/mypy domain eventstore command_api query_api orders projector migrations loadtest
 
 clean-data:
 	$(BIN)/orders servers stop || true

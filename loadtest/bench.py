@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from loadtest import bench_eventstore
+from loadtest import bench_api, bench_eventstore, bench_projector
 from loadtest.stats import Row, markdown, save
 from orders.embedded import ensure_servers
 from orders.settings import Settings
@@ -13,12 +13,18 @@ from orders.settings import Settings
 log = logging.getLogger("loadtest.bench")
 
 
-def run(suite: str, settings: Settings, *, seconds: float) -> int:
+def run(suite: str, settings: Settings, *, seconds: float, events: int = 200_000) -> int:
     endpoints = ensure_servers(settings)
     rows: list[Row] = []
     if suite in {"eventstore", "all"}:
         url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench")
         rows += asyncio.run(bench_eventstore.measure(url, seconds))
+    if suite in {"api", "all"}:
+        rows += bench_api.run(settings.data_dir.resolve() / "bench-platform", seconds)
+    if suite in {"projector", "all"}:
+        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_projector")
+        redis_url = bench_projector.own_redis_db(endpoints.redis_url)
+        rows += asyncio.run(bench_projector.measure(url, redis_url, events))
     print(markdown(rows))  # noqa: T201
     out = settings.data_dir.resolve() / "bench" / f"{suite}.json"
     save(rows, out)

@@ -55,6 +55,20 @@ def cmd_command_api(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_query_api(args: argparse.Namespace, settings: Settings) -> int:
+    from orders.serve import serve  # noqa: PLC0415
+
+    workers = args.workers or settings.query_workers or settings.uvicorn_workers
+    serve(
+        "orders.serve:query_app",
+        host=args.host,
+        port=args.port or settings.query_port,
+        workers=workers,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
 def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
     from orders.demo import load_demo  # noqa: PLC0415
     from orders.store import open_store  # noqa: PLC0415
@@ -79,6 +93,15 @@ def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
     counts = asyncio.run(load())
     print(", ".join(f"{n:,} {name}" for name, n in counts.items()))  # noqa: T201
     return 0
+
+
+def cmd_loadtest(args: argparse.Namespace, settings: Settings) -> int:
+    from loadtest import locust_run  # noqa: PLC0415
+
+    return locust_run.run(
+        settings.data_dir.resolve(), users=args.users, spawn_rate=args.spawn_rate,
+        run_time=args.run_time, demo_scale=args.demo_scale,
+    )  # fmt: skip
 
 
 def cmd_servers_stop(_args: argparse.Namespace, settings: Settings) -> int:
@@ -107,10 +130,28 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(verify())
 
 
+def cmd_projector(args: argparse.Namespace, settings: Settings) -> int:
+    from projector.commands import run_projector  # noqa: PLC0415
+
+    return run_projector(settings, burst=args.burst)
+
+
+def cmd_projections_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from projector.commands import run_rebuild  # noqa: PLC0415
+
+    return run_rebuild(settings, args.names)
+
+
+def cmd_projections_status(_args: argparse.Namespace, settings: Settings) -> int:
+    from projector.commands import run_status  # noqa: PLC0415
+
+    return run_status(settings)
+
+
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from loadtest import bench  # noqa: PLC0415
 
-    return bench.run(args.suite, settings, seconds=args.seconds)
+    return bench.run(args.suite, settings, seconds=args.seconds, events=args.events)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,11 +174,22 @@ def build_parser() -> argparse.ArgumentParser:
     command_api.add_argument("--port", type=int, default=None, help="default ORDERS_COMMAND_PORT")
     command_api.add_argument("--workers", type=int, default=None, help="worker processes")
 
+    query_api = add("query-api", cmd_query_api, "serve the query API (reads, audit)")
+    query_api.add_argument("--host", default="127.0.0.1")
+    query_api.add_argument("--port", type=int, default=None, help="default ORDERS_QUERY_PORT")
+    query_api.add_argument("--workers", type=int, default=None, help="worker processes")
+
     demo = add("demo-data", cmd_demo_data, "load a realistic shop through the command path")
     demo.add_argument("--clients", type=int, default=200)
     demo.add_argument("--products", type=int, default=100)
     demo.add_argument("--orders", type=int, default=300)
     demo.add_argument("--seed", type=int, default=7)
+
+    loadtest = add("loadtest", cmd_loadtest, "the original's Locust scenario, headless")
+    loadtest.add_argument("--users", type=int, default=400)
+    loadtest.add_argument("--spawn-rate", type=int, default=50)
+    loadtest.add_argument("--run-time", default="2m", help="e.g. 30s, 5m (bounded)")
+    loadtest.add_argument("--demo-scale", type=int, default=300, help="clients in the demo data")
 
     servers = add("servers", lambda *_: 0, "manage the embedded PostgreSQL and Redis")
     servers_sub = servers.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -151,9 +203,25 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--to", dest="last", type=int, default=None, help="last feed position")
     verify.set_defaults(handler=cmd_audit_verify)
 
+    projector = add("projector", cmd_projector, "run a projector: RQ worker and periodic sweep")
+    projector.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+
+    projections = add("projections", lambda *_: 0, "operate the read models' projections")
+    projections_sub = projections.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rebuild = projections_sub.add_parser(
+        "rebuild", help="rebuild projections (all if none named) beside the live ones, then switch"
+    )
+    rebuild.add_argument("names", nargs="*", metavar="NAME")
+    rebuild.set_defaults(handler=cmd_projections_rebuild)
+    status = projections_sub.add_parser("status", help="checkpoints, lag and stalls per projection")
+    status.set_defaults(handler=cmd_projections_status)
+
     bench = add("bench", cmd_bench, "benchmarks: figures with a baseline from the same run")
-    bench.add_argument("suite", choices=["eventstore", "all"], nargs="?", default="all")
+    bench.add_argument(
+        "suite", choices=["eventstore", "api", "projector", "all"], nargs="?", default="all"
+    )
     bench.add_argument("--seconds", type=float, default=5.0, help="duration of each load step")
+    bench.add_argument("--events", type=int, default=200_000, help="events the projector rebuilds")
     return parser
 
 

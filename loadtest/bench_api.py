@@ -1,0 +1,180 @@
+"""The HTTP rows of `orders bench all`, each next to a baseline measured in the same run:
+
+- query API GET one / GET list at 64 and 400 connections vs a trivial FastAPI endpoint served
+  by the same server with the same settings;
+- command API "create client" and "add order line" at 64 connections vs plain single-row INSERT
+  transactions through the same driver and a pool of the same size;
+- write -> readable lag (a command's response to the query API serving it, no token), at half
+  the measured create-client throughput.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+from eventstore import EventStore
+from loadtest import httpload
+from loadtest.bench_eventstore import _drive, _plain_insert
+from loadtest.platform import Platform, free_port
+from loadtest.stats import Row, percentile_ms
+
+CONNECTIONS = (64, 400)
+
+
+def _row(name: str, load: httpload.Load, base_name: str, base: httpload.Load | None) -> Row:
+    errors = f" ({load.errors} errors)" if load.errors else ""
+    return Row(
+        name + errors, load.rps, "req/s", load.p50_ms, load.p99_ms, base_name,
+        base.rps if base else None,
+    )  # fmt: skip
+
+
+def _serve_trivial(workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "loadtest.trivial", "--port", str(port), "--workers", str(workers)],
+        start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{url}/ping", timeout=1).status_code == 200:  # noqa: PLR2004
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the trivial endpoint did not start")
+
+
+def reads(platform: Platform, seconds: float, workers: int) -> list[Row]:
+    products = httpx.get(f"{platform.query_url}/products", params={"limit": 1000}).json()
+    one = f"{platform.query_url}/products/{products[len(products) // 2]['id_key']}"
+    many = f"{platform.query_url}/products?limit=20"
+    trivial, trivial_url = _serve_trivial(workers)
+    rows = []
+    try:
+        for connections in CONNECTIONS:
+            base = httpload.wrk(f"{trivial_url}/ping", connections, seconds)
+            rows.append(_row(f"trivial FastAPI GET, {connections} conn", base, "", None))
+            label = f"trivial GET, {connections} conn"
+            get_one = httpload.wrk(one, connections, seconds)
+            rows.append(_row(f"query GET one, {connections} conn", get_one, label, base))
+            get_list = httpload.wrk(many, connections, seconds)
+            rows.append(_row(f"query GET list (20), {connections} conn", get_list, label, base))
+    finally:
+        trivial.terminate()
+        trivial.wait(30)
+    return rows
+
+
+async def _orders(api: httpx.AsyncClient, n: int) -> list[int]:
+    async def order(i: int) -> int:
+        client = (
+            await api.post("/clients", json={"email": f"bench-{i}-{time.time_ns()}@x.io"})
+        ).json()
+        bill = await api.post("/bills", json={
+            "bill_number": f"BENCH-{i}-{time.time_ns()}", "date": "2026-11-26", "total": 10**9,
+            "payment_type": 1, "client_id": client["id_key"],
+        })  # fmt: skip
+        placed = await api.post("/orders", json={
+            "delivery_method": 1, "client_id": client["id_key"], "bill_id": bill.json()["id_key"],
+        })  # fmt: skip
+        return int(placed.json()["id_key"])
+
+    return list(await asyncio.gather(*(order(i) for i in range(n))))
+
+
+async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[list[Row], float]:
+    connections = 64
+    store = await EventStore.open(platform.database_url, min_size=pool_size, max_size=pool_size)
+    try:
+        async with store.pool.connection() as conn:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS bench_plain (id bigserial PRIMARY KEY, data jsonb)"
+            )
+        rate, latencies = await _drive(connections, seconds, _plain_insert(store))
+    finally:
+        await store.close()
+    base = httpload.Load(rate, percentile_ms(latencies, 50), percentile_ms(latencies, 99), 0, 0)
+    label = f"plain INSERT, {connections} writers, pool {pool_size}"
+    rows = [_row(label, base, "", None)]
+    run = itertools.count()
+
+    def client(_c: int, _n: int) -> tuple[str, str, bytes]:
+        body = {"name": "Bench", "email": f"c{next(run)}-{time.time_ns()}@bench.io"}
+        return "POST", "/clients", orjson.dumps(body)
+
+    created = await httpload.hammer(platform.command_url, connections, seconds, client)
+    rows.append(_row(f"command create client, {connections} conn", created, label, base))
+
+    async with httpx.AsyncClient(base_url=platform.command_url, timeout=30) as api:
+        products = [
+            (await api.post("/products", json={
+                "name": f"Bench {i}", "price": 1.5, "stock": 10**8, "category_id": 1,
+            })).json()["id_key"]
+            for i in range(200)
+        ]  # fmt: skip
+        orders = await _orders(api, connections)
+    rng = random.Random(3)
+
+    def line(c: int, _n: int) -> tuple[str, str, bytes]:
+        body = {"order_id": orders[c], "product_id": rng.choice(products), "quantity": 1}
+        return "POST", "/order_details", orjson.dumps(body)
+
+    lines = await httpload.hammer(platform.command_url, connections, seconds, line)
+    rows.append(_row(f"command add order line, {connections} conn", lines, label, base))
+    return rows, created.rps
+
+
+async def lag(platform: Platform, rate: float, seconds: float) -> Row:
+    """Open loop at `rate` writes/s; each write's lag is from its response to the first read of
+    the query API (no token) that returns it."""
+    lags: list[float] = []
+    async with (
+        httpx.AsyncClient(base_url=platform.command_url, timeout=10) as writes,
+        httpx.AsyncClient(base_url=platform.query_url, timeout=10) as reads,
+    ):
+
+        async def one(i: int) -> None:
+            created = await writes.post("/clients", json={"email": f"lag{i}-{time.time_ns()}@b.io"})
+            answered = time.perf_counter()
+            path = f"/clients/{created.json()['id_key']}"
+            while (await reads.get(path)).status_code != 200:  # noqa: PLR2004, ASYNC110 - polling is the measurement
+                await asyncio.sleep(0.002)
+            lags.append(time.perf_counter() - answered)
+
+        tasks = []
+        start = time.perf_counter()
+        for i in range(int(rate * seconds)):
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+    return Row(
+        f"write -> readable lag, {rate:,.0f} writes/s", len(lags) / seconds, "writes/s",
+        percentile_ms(lags, 50), percentile_ms(lags, 99), "", None,
+    )  # fmt: skip
+
+
+def run(data_dir: Path, seconds: float, *, workers: int = 2, pool_size: int = 20) -> list[Row]:
+    platform = Platform(data_dir, workers=workers)
+    platform.wipe()
+    with platform:
+        platform.orders("demo-data", "--clients", "300", "--products", "200", "--orders", "300")
+        deadline = time.monotonic() + 120
+        while not httpx.get(f"{platform.query_url}/products", params={"limit": 1}).json():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the read models stayed empty")
+            time.sleep(0.5)
+        rows = reads(platform, seconds, workers)
+        write_rows, create_rate = asyncio.run(writes(platform, seconds, pool_size))
+        rows += write_rows
+        rows.append(asyncio.run(lag(platform, max(create_rate / 2, 1.0), seconds)))
+    return rows

@@ -1,0 +1,113 @@
+"""Load generators that leave the machine to the server: wrk for fixed GETs (C, one thread),
+and a lean asyncio HTTP/1.1 client (keep-alive, raw streams, no parsing beyond what is needed)
+for requests whose bodies change. Every loop is bounded in time and targets 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from loadtest.stats import percentile_ms
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int  # non-2xx answers and socket errors
+
+
+def _local(url: str) -> None:
+    if urlsplit(url).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise ValueError(f"load is only ever sent to this machine, not {url}")
+
+
+def have_wrk() -> bool:
+    return shutil.which("wrk") is not None
+
+
+def wrk(url: str, connections: int, seconds: float) -> Load:
+    _local(url)
+    binary = shutil.which("wrk") or "wrk"
+    out = subprocess.run(  # noqa: S603
+        [binary, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+         "--timeout", "5s", url],
+        capture_output=True, text=True, check=True, timeout=seconds + 30,
+    ).stdout  # fmt: skip
+    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+(?:us|ms|s))$", out, re.MULTILINE))
+
+    def ms(text: str) -> float:
+        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+        return float(value) * _UNITS[unit]
+
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return Load(rps, ms(latency["50"]), ms(latency["99"]), requests, errors)
+
+
+Request = Callable[[int, int], tuple[str, str, bytes]]  # (connection, n) -> method, path, body
+
+
+async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+    if length:
+        await reader.readexactly(int(length.group(1)))
+    return status
+
+
+async def hammer(base_url: str, connections: int, seconds: float, request: Request) -> Load:
+    """`connections` keep-alive connections, each sending `request(c, n)` back to back."""
+    _local(base_url)
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def connection(c: int) -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, port)
+        n = 0
+        try:
+            while time.perf_counter() < deadline:
+                method, path, body = request(c, n)
+                raw = (
+                    f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json"
+                    f"\r\nContent-Length: {len(body)}\r\n\r\n"
+                ).encode() + body
+                start = time.perf_counter()
+                status = await _one(reader, writer, raw)
+                latencies.append(time.perf_counter() - start)
+                errors += not 200 <= status < 300  # noqa: PLR2004
+                n += 1
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(connection(c) for c in range(connections)))
+    elapsed = time.perf_counter() - start
+    return Load(
+        len(latencies) / elapsed,
+        percentile_ms(latencies, 50),
+        percentile_ms(latencies, 99),
+        len(latencies),
+        errors,
+    )

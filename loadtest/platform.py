@@ -1,0 +1,112 @@
+"""A platform under test: `orders up` in a process group of its own, on the data folder given,
+with production-like settings (several workers, logs at WARNING, no rate limit: the load comes
+from one address). Used by the load test and the benchmark harness; always stopped by PID."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Platform:
+    def __init__(
+        self, data_dir: Path, *, workers: int = 2, extra_env: dict[str, str] | None = None
+    ) -> None:
+        self.data_dir = data_dir
+        self.command_port, self.query_port = free_port(), free_port()
+        self.command_url = f"http://127.0.0.1:{self.command_port}"
+        self.query_url = f"http://127.0.0.1:{self.query_port}"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("ORDERS_")},
+            "ORDERS_DATA_DIR": str(data_dir),
+            "ORDERS_COMMAND_PORT": str(self.command_port),
+            "ORDERS_QUERY_PORT": str(self.query_port),
+            "ORDERS_COMMAND_WORKERS": str(workers),
+            "ORDERS_QUERY_WORKERS": str(workers),
+            "RATE_LIMIT_ENABLED": "false",
+            "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def database_url(self) -> str:
+        """The platform's PostgreSQL (its embedded one is running, so this only finds it)."""
+        from orders.embedded import ensure_servers  # noqa: PLC0415
+        from orders.settings import Settings  # noqa: PLC0415
+
+        return ensure_servers(Settings(ORDERS_DATA_DIR=self.data_dir)).database_url
+
+    def wipe(self) -> None:
+        """Start from nothing: stop the folder's embedded servers and delete it."""
+        if self.data_dir.exists():
+            self.orders("servers", "stop")
+            shutil.rmtree(self.data_dir)
+
+    def orders(self, *args: str, timeout: float = 600) -> str:
+        """Run another `orders` command against the same servers."""
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "orders.cli", *args],
+            env=self.env, capture_output=True, text=True, timeout=timeout, check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    def start(self, timeout: float = 120) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.data_dir / "platform.log").open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "orders.cli", "up"], env=self.env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"orders up exited; see {self.data_dir / 'platform.log'}")
+            if self._healthy():
+                return
+            time.sleep(0.5)
+        raise RuntimeError("the platform did not become healthy in time")
+
+    def _healthy(self) -> bool:
+        try:
+            return all(
+                httpx.get(f"{url}/health_check", timeout=2).status_code == 200  # noqa: PLR2004
+                for url in (self.command_url, self.query_url)
+            )
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

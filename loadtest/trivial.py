@@ -1,0 +1,35 @@
+"""The baseline for the query API: a trivial FastAPI JSON endpoint, served by the same server
+with the same settings (`python -m loadtest.trivial --port P --workers N`)."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+from fastapi import FastAPI
+
+
+def create_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/ping")
+    async def ping() -> dict[str, object]:
+        return {"id_key": 1, "name": "trivial", "price": 9.99, "stock": 10, "active": True}
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    uvicorn.run(
+        "loadtest.trivial:create_app", factory=True, host="127.0.0.1", port=args.port,
+        workers=args.workers, log_level="warning", proxy_headers=False, server_header=False,
+        access_log=False,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""compose.yaml, the Dockerfile, .env.example and the CLI agree with the code. Docker does not
+run here, so these parse the files and run every command they name with --help."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from orders.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
+APP_SERVICES = ["migrate", "command-api", "query-api", "projector"]
+SETTING_NAMES = {field.alias for field in Settings.model_fields.values() if field.alias}
+
+
+def orders(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orders.cli", *args],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_every_service_command_is_a_real_cli_entry_point(service: str) -> None:
+    command = COMPOSE["services"][service]["command"]
+    assert command[0] == "orders"
+    subcommand = [word for word in command[1:] if not word.startswith("-")][:2]
+    result = orders(*subcommand[:1], "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: orders" in result.stdout
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_every_variable_passed_to_a_service_is_a_known_setting(service: str) -> None:
+    environment = COMPOSE["services"][service]["environment"]
+    assert environment, service
+    assert set(environment) <= SETTING_NAMES, set(environment) - SETTING_NAMES
+
+
+def test_no_secret_is_baked_into_compose() -> None:
+    for name, service in COMPOSE["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            if re.search(r"PASSWORD|TOKEN|SECRET", key):
+                assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", str(value)), (name, key, value)
+
+
+@pytest.mark.parametrize(("service", "port"), [("command-api", 8000), ("query-api", 8001)])
+def test_healthchecks_point_at_the_real_health_endpoint(service: str, port: int) -> None:
+    spec = COMPOSE["services"][service]
+    probe = " ".join(spec["healthcheck"]["test"])
+    assert f"http://127.0.0.1:{port}/health_check" in probe
+    assert str(port) in spec["command"]
+    assert f"{port}:{port}" in spec["ports"]
+
+
+def test_the_apps_serve_the_health_endpoint_the_healthchecks_probe() -> None:
+    from command_api.app import create_app as command_app  # noqa: PLC0415
+    from query_api.app import create_app as query_app  # noqa: PLC0415
+
+    for factory in (command_app, query_app):
+        app = factory(Settings(), "postgresql://unused", "redis://unused")
+        paths = {getattr(route, "path", None) for route in app.routes}
+        assert "/health_check" in paths
+
+
+def test_services_wait_for_their_dependencies() -> None:
+    services = COMPOSE["services"]
+    assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    for name in ("command-api", "query-api", "projector"):
+        deps = services[name]["depends_on"]
+        assert deps["migrate"]["condition"] == "service_completed_successfully"
+        assert deps["redis"]["condition"] == "service_healthy"
+    assert services["projector"]["deploy"]["replicas"] >= 2
+    assert re.fullmatch(r"postgres:1[5-9]", services["postgres"]["image"])
+    assert services["redis"]["image"].startswith("redis:7")
+
+
+def test_env_example_documents_every_setting() -> None:
+    documented = set(
+        re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.MULTILINE)
+    )
+    assert documented >= SETTING_NAMES, SETTING_NAMES - documented
+
+
+def test_the_dockerfile_copies_every_package() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = [p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]]
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in packages:
+        assert f"COPY {package} {package}" in dockerfile, package
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [], ["migrate"], ["up"], ["command-api"], ["query-api"], ["projector"],
+        ["projections"], ["projections", "status"], ["projections", "rebuild"],
+        ["audit"], ["audit", "verify"], ["demo-data"], ["bench"],
+    ],
+)  # fmt: skip
+def test_every_cli_command_has_help(args: list[str]) -> None:
+    result = orders(*args, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: orders")
+
+
+def test_an_unknown_command_is_one_clear_line_and_exit_2() -> None:
+    result = orders("no-such-command")
+    assert result.returncode == 2
+    assert "invalid choice" in result.stderr
+
+
+def test_a_failing_command_is_one_line_and_a_nonzero_exit() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "orders.cli", "audit", "verify"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+             "REDIS_URL": "redis://127.0.0.1:1/0", "LOG_LEVEL": "CRITICAL"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("orders:")]
+    assert len(lines) == 1, result.stderr

@@ -1,0 +1,209 @@
+"""Rebuilding without downtime, and the restore guard that demands a rebuild."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from orders.embedded import Endpoints
+from projector import live, rebuild
+from projector.engine import Engine, open_engine
+from projector.errors import FeedBehindCheckpointError, ProjectionsRefusedError
+from projector.schema import PROJECTIONS, TABLES, applied_key, live_generation_key
+from tests.projection import (
+    PROJECTOR_REDIS_DB,
+    Scenario,
+    live_generations,
+    postgres_docs,
+    redis_docs,
+    with_redis_db,
+)
+from tests.shop import Shop
+
+BY_NAME = {p.name: p for p in PROJECTIONS}
+
+
+@pytest.fixture
+async def redis_url(servers: Endpoints) -> AsyncIterator[str]:
+    url = with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB)
+    redis = Redis.from_url(url)
+    await redis.flushdb()
+    yield url
+    await redis.aclose()
+
+
+@pytest.fixture
+async def engine(database_url: str, redis_url: str) -> AsyncIterator[Engine]:
+    engine = await open_engine(database_url, redis_url)
+    yield engine
+    await engine.close()
+
+
+async def _read_postgres(engine: Engine, table: str, id_key: int) -> str | None:
+    """One read as the query API makes it: generation and row in one statement."""
+    projection = next(p.name for p in PROJECTIONS if TABLES[table] in p.tables)
+    async with engine.store.pool.connection() as conn:
+        cur = await conn.execute(
+            f"SELECT r.doc FROM projection_checkpoints c JOIN rm_{table} r"
+            " ON r.generation = c.generation AND r.id_key = %s WHERE c.name = %s",
+            (id_key, projection),
+        )
+        row = await cur.fetchone()
+    return None if row is None else str(row[0])
+
+
+async def _read_redis(redis: Redis, table: str, id_key: int) -> bytes | bool | None:
+    """As the query API reads Redis: the live generation, its applied position, the document.
+    False: Redis says "not mine to answer" (no applied position), which sends readers on."""
+    projection = next(p.name for p in PROJECTIONS if TABLES[table] in p.tables)
+    raw = await redis.get(live_generation_key(projection))
+    generation = 1 if raw is None else int(raw)
+    applied, doc = await redis.mget(
+        applied_key(projection, generation), f"{TABLES[table].redis_prefix(generation)}doc:{id_key}"
+    )
+    return False if applied is None else doc
+
+
+async def test_a_rebuild_while_writes_go_on_keeps_answering_and_loses_no_event(
+    shop: Shop, engine: Engine, redis_url: str, database_url: str
+) -> None:
+    scenario = Scenario(shop)
+    await scenario.everything(2)
+    await live.follow(engine)
+    known = [(table, min(scenario.ids[table])) for table in ("categories", "products", "orders")]
+    misses: list[str] = []
+    stop = asyncio.Event()
+
+    async def write() -> None:
+        while not stop.is_set():
+            await scenario.round()
+
+    async def follow() -> None:  # the live runner, as the worker's sweep runs it
+        while not stop.is_set():
+            await live.follow(engine)
+            await asyncio.sleep(0.01)
+
+    async def read() -> None:
+        assert engine.redis is not None
+        while not stop.is_set():
+            for table, id_key in known:
+                if await _read_postgres(engine, table, id_key) is None:
+                    misses.append(f"postgres {table} {id_key}")
+                if await _read_redis(engine.redis, table, id_key) is None:
+                    misses.append(f"redis {table} {id_key}")
+            await asyncio.sleep(0.005)
+
+    head_before = (await engine.store.feed_status()).head
+    rebuilder = await open_engine(database_url, redis_url)
+    rebuilder.rebuild_batch = 50  # many batches, so writes land during the replay
+    tasks = [asyncio.create_task(f()) for f in (write, follow, read)]
+    try:
+        rebuilt = await rebuild.rebuild(rebuilder, PROJECTIONS, progress=False)
+        await asyncio.sleep(0.3)  # some writes after the switch too
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        await rebuilder.close()
+    await live.follow(engine)
+
+    assert [r.generation for r in rebuilt] == [2] * len(PROJECTIONS)
+    assert min(r.position for r in rebuilt) > head_before  # writes landed during the rebuild
+    assert await live_generations(engine.store) == {p.name: 2 for p in PROJECTIONS}
+    expected = await scenario.expected()
+    assert engine.redis is not None
+    assert await postgres_docs(engine.store) == expected
+    assert await redis_docs(engine.redis) == expected
+    assert misses == []
+    assert await engine.redis.keys("rm:*:g1:*") == []  # the old generation is gone
+    async with engine.store.pool.connection() as conn:
+        cur = await conn.execute("SELECT count(*) FROM rm_orders WHERE generation = 1")
+        assert await cur.fetchone() == (0,)
+
+
+async def test_a_rebuild_killed_half_way_resumes_where_it_stopped(
+    shop: Shop, engine: Engine
+) -> None:
+    scenario = Scenario(shop)
+    await scenario.everything(2)
+    await live.follow(engine)
+    engine.rebuild_batch = 5
+    steps = 0
+
+    class Killed(Exception):  # noqa: N818 - it stands for the signal
+        pass
+
+    def stop_after_three(_step: object) -> None:
+        nonlocal steps
+        steps += 1
+        if steps == 3:
+            raise Killed  # the rebuild stops here: what it committed stays
+
+    runner_run = rebuild.Runner.run
+
+    async def interrupted(self: rebuild.Runner, *args: object, **kwargs: object) -> int:
+        kwargs["on_step"] = stop_after_three
+        return await runner_run(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch, contextlib.suppress(Killed):
+        patch.setattr(rebuild.Runner, "run", interrupted)
+        await rebuild.rebuild(engine, [BY_NAME["orders"]], progress=False)
+    async with engine.store.pool.connection() as conn:
+        cur = await conn.execute("SELECT generation, position FROM projection_rebuilds")
+        (generation, position), *_ = await cur.fetchall()
+    assert generation == 2
+    assert position > 0
+
+    await rebuild.rebuild(engine, [BY_NAME["orders"]], progress=False)
+
+    assert (await live_generations(engine.store))["orders"] == 2
+    assert await postgres_docs(engine.store) == await scenario.expected()
+
+
+async def test_a_feed_behind_a_checkpoint_is_refused_until_the_projection_is_rebuilt(
+    shop: Shop, engine: Engine
+) -> None:
+    scenario = Scenario(shop)
+    await scenario.round()
+    await live.follow(engine)
+    async with engine.store.pool.connection() as conn:  # as after restoring an older backup
+        await conn.execute(
+            "UPDATE projection_checkpoints SET position = position + 500 WHERE name = 'orders'"
+        )
+    await scenario.round()
+
+    with pytest.raises(ProjectionsRefusedError) as refused:
+        await live.follow(engine)
+
+    (error,) = refused.value.refused
+    assert isinstance(error, FeedBehindCheckpointError)
+    assert error.projection == "orders"
+    assert "orders projections rebuild orders" in str(error)
+    assert "restored or reset" in str(error)
+    expected = await scenario.expected()
+    projected = await postgres_docs(engine.store)
+    assert projected["categories"] == expected["categories"]  # the others went on
+    assert projected["orders"] != expected["orders"]  # this one did not move
+
+    await rebuild.rebuild(engine, [BY_NAME["orders"]], progress=False)
+    await live.follow(engine)
+
+    assert await postgres_docs(engine.store) == expected
+
+
+async def test_a_feed_that_is_not_the_one_a_checkpoint_applied_is_refused(
+    shop: Shop, engine: Engine
+) -> None:
+    scenario = Scenario(shop)
+    await scenario.round()
+    await live.follow(engine)
+    async with engine.store.pool.connection() as conn:  # as after a reset and new writes
+        await conn.execute(
+            "UPDATE projection_checkpoints SET feed_hash = %s WHERE name = 'bills'", (b"\0" * 32,)
+        )
+
+    with pytest.raises(ProjectionsRefusedError, match="holds other events"):
+        await live.follow(engine)

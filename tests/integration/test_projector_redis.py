@@ -1,0 +1,188 @@
+"""Redis flushed or down: the PostgreSQL read models stay current, and the Redis documents come
+back from them once Redis answers again (repopulated by the next catch-up, i.e. the sweep)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from orders.embedded import Endpoints, _redis_binary
+from orders.settings import Settings
+from projector import live
+from projector.engine import Engine, open_engine
+from projector.schema import PROJECTIONS, applied_key
+from tests.projection import (
+    PROJECTOR_REDIS_DB,
+    Process,
+    Scenario,
+    eventually,
+    postgres_docs,
+    redis_docs,
+    with_redis_db,
+    worker_env,
+)
+from tests.shop import Shop
+
+
+@pytest.fixture
+async def redis_url(servers: Endpoints) -> AsyncIterator[str]:
+    url = with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB)
+    redis = Redis.from_url(url)
+    await redis.flushdb()
+    yield url
+    await redis.aclose()
+
+
+@pytest.fixture
+async def engine(database_url: str, redis_url: str) -> AsyncIterator[Engine]:
+    engine = await open_engine(database_url, redis_url)
+    yield engine
+    await engine.close()
+
+
+async def test_a_flushed_redis_is_repopulated_from_postgresql(shop: Shop, engine: Engine) -> None:
+    scenario = Scenario(shop)
+    await scenario.round()
+    await live.follow(engine)
+    assert engine.redis is not None
+    await engine.redis.flushdb()
+    await scenario.round()
+
+    await live.follow(engine)
+
+    expected = await scenario.expected()
+    assert await postgres_docs(engine.store) == expected
+    assert await redis_docs(engine.redis) == expected
+    for projection in PROJECTIONS:
+        assert await engine.redis.get(applied_key(projection.name, 1)) is not None
+
+
+async def test_redis_that_lost_a_generation_is_not_read_until_reloaded(
+    shop: Shop, engine: Engine
+) -> None:
+    """The reload drops the applied position first: readers go to PostgreSQL meanwhile."""
+    scenario = Scenario(shop)
+    await scenario.round()
+    await live.follow(engine)
+    assert engine.redis is not None
+    products = PROJECTIONS[1]
+    await engine.redis.delete(f"{products.tables[0].redis_prefix(1)}doc:1")  # lost a key...
+    await engine.redis.delete(applied_key(products.name, 1))  # ...and its applied position
+
+    await live.follow(engine)
+
+    assert await redis_docs(engine.redis) == await scenario.expected()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> object:
+    """A Redis server of the test's own, to stop and start again (no persistence: it comes back
+    empty, as a restarted cache would)."""
+    socket = tmp_path / "redis.sock"
+
+    class OwnRedis:
+        url = f"unix://{socket}"
+        process: Process | None = None
+
+        def start(self) -> None:
+            argv = [str(_redis_binary()), "--port", "0", "--unixsocket", str(socket),
+                    "--save", "", "--appendonly", "no"]  # fmt: skip
+            self.process = Process(argv, {}, tmp_path / "redis.log")
+
+        def stop(self) -> None:
+            if self.process is not None:
+                self.process.kill()
+                self.process = None
+
+    server = OwnRedis()
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_writes_made_while_redis_is_down_reach_postgresql_then_redis_when_it_is_back(
+    database_url: str, own_redis: object, tmp_path: Path
+) -> None:
+    from command_api.app import create_app  # noqa: PLC0415
+
+    redis_url: str = own_redis.url  # type: ignore[attr-defined]
+    await eventually(lambda: _answers(redis_url), seconds=5)
+    app = create_app(Settings(RATE_LIMIT_ENABLED="false"), database_url, redis_url)
+    worker = Process(
+        [sys.executable, "-m", "orders.cli", "projector"],
+        worker_env(database_url, redis_url),
+        tmp_path / "worker.log",
+    )
+    engine = await open_engine(database_url, redis_url)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://c") as client:
+                scenario = Scenario(Shop(client))
+                await scenario.round()
+                await eventually(lambda: _both_current(engine, scenario))
+
+                own_redis.stop()  # type: ignore[attr-defined]
+                await scenario.round()  # the wake-ups are lost: the sweep goes on without Redis
+                await eventually(lambda: _postgres_current(engine, scenario))
+
+                own_redis.start()  # type: ignore[attr-defined]
+                await eventually(lambda: _both_current(engine, scenario), seconds=20)
+    except AssertionError:
+        print(worker.output())  # noqa: T201
+        raise
+    finally:
+        worker.stop()
+        await engine.close()
+
+
+async def _answers(url: str) -> bool:
+    redis = Redis.from_url(url)
+    try:
+        return bool(await redis.ping())
+    except (RedisError, OSError) as e:
+        raise AssertionError(f"redis not up yet: {e}") from e
+    finally:
+        await redis.aclose()
+
+
+async def _postgres_current(engine: Engine, scenario: Scenario) -> bool:
+    assert await postgres_docs(engine.store) == await scenario.expected()
+    return True
+
+
+async def _both_current(engine: Engine, scenario: Scenario) -> bool:
+    assert engine.redis is not None
+    expected = await scenario.expected()
+    assert await postgres_docs(engine.store) == expected
+    assert await redis_docs(engine.redis) == expected
+    return True
+
+
+async def test_redis_ahead_of_postgresql_is_replaced_by_what_postgresql_holds(
+    shop: Shop, engine: Engine
+) -> None:
+    """As when PostgreSQL was restored and Redis was not: Redis speaks of a feed that is gone."""
+    scenario = Scenario(shop)
+    await scenario.round()
+    await live.follow(engine)
+    assert engine.redis is not None
+    stale = f"{PROJECTIONS[0].tables[0].redis_prefix(1)}doc:999"
+    await engine.redis.set(stale, b'{"id_key":999,"name":"from another life"}')
+    await engine.redis.hset(f"{PROJECTIONS[0].tables[0].redis_prefix(1)}pos", "999", 10**9)
+    for projection in PROJECTIONS:
+        await engine.redis.set(applied_key(projection.name, 1), 10**9)
+
+    await live.follow(engine)
+
+    head = (await engine.store.feed_status()).head
+    for projection in PROJECTIONS:
+        assert await engine.redis.get(applied_key(projection.name, 1)) == str(head).encode()
+    assert await engine.redis.get(stale) is None
+    assert await redis_docs(engine.redis) == await scenario.expected()
