@@ -1,0 +1,140 @@
+"""Where each projection stands: its live checkpoint (`projection_checkpoints`) and, during a
+rebuild, the progress of the next generation (`projection_rebuilds`). Both move only in the
+transaction that writes the rows they account for, and only from where the mover read them.
+
+The restore guard lives here too: a checkpoint remembers the feed's hash at its position, so a
+feed that no longer reaches it, or reaches it with other events (a restored or reset database),
+is refused instead of being silently skipped or mixed into read models built from another one.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from typing import Any
+
+import psycopg
+
+from projector.errors import CheckpointMovedError, FeedBehindCheckpointError
+from projector.feed import read_hash, read_head
+
+
+class Slot(enum.Enum):
+    LIVE = "projection_checkpoints"
+    REBUILD = "projection_rebuilds"
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    projection: str
+    slot: Slot
+    generation: int
+    position: int
+    feed_hash: bytes | None = None
+
+
+async def read_live(conn: psycopg.AsyncConnection[Any], projection: str) -> Checkpoint:
+    await conn.execute(
+        "INSERT INTO projection_checkpoints (name) VALUES (%s) ON CONFLICT DO NOTHING",
+        (projection,),
+        prepare=True,
+    )
+    cur = await conn.execute(
+        "SELECT generation, position, feed_hash FROM projection_checkpoints WHERE name = %s",
+        (projection,),
+        prepare=True,
+    )
+    row = await cur.fetchone()
+    assert row is not None, "inserted above"
+    return Checkpoint(projection, Slot.LIVE, row[0], row[1], _bytes(row[2]))
+
+
+async def read_rebuild(conn: psycopg.AsyncConnection[Any], projection: str) -> Checkpoint | None:
+    cur = await conn.execute(
+        "SELECT generation, position, feed_hash FROM projection_rebuilds WHERE name = %s",
+        (projection,),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    return Checkpoint(projection, Slot.REBUILD, row[0], row[1], _bytes(row[2]))
+
+
+async def begin_rebuild(
+    conn: psycopg.AsyncConnection[Any], projection: str, generation: int
+) -> Checkpoint:
+    """A rebuild into `generation` from the start of the feed (replacing any other in progress)."""
+    await conn.execute(
+        "INSERT INTO projection_rebuilds (name, generation) VALUES (%s, %s)"
+        " ON CONFLICT (name) DO UPDATE SET generation = excluded.generation, position = 0,"
+        " feed_hash = NULL, started_at = now(), updated_at = now()",
+        (projection, generation),
+    )
+    return Checkpoint(projection, Slot.REBUILD, generation, 0)
+
+
+async def move(conn: psycopg.AsyncConnection[Any], at: Checkpoint, to: int) -> Checkpoint:
+    """Move a checkpoint from where it was read to feed position `to`; inside the transaction
+    that wrote the rows up to `to`, so both commit or neither."""
+    counter = ", events_applied = events_applied + %(n)s" if at.slot is Slot.LIVE else ""
+    cur = await conn.execute(
+        f"UPDATE {at.slot.value} SET position = %(to)s,"  # noqa: S608 - the slot is an enum
+        " feed_hash = (SELECT hash FROM feed WHERE feed_position = %(to)s),"
+        f" updated_at = now(){counter}"
+        " WHERE name = %(name)s AND generation = %(generation)s AND position = %(at)s"
+        " RETURNING feed_hash",
+        {
+            "to": to,
+            "n": to - at.position,
+            "name": at.projection,
+            "generation": at.generation,
+            "at": at.position,
+        },
+        prepare=True,
+    )
+    row = await cur.fetchone()
+    if row is None:
+        raise CheckpointMovedError(at.projection, at.position)
+    return replace(at, position=to, feed_hash=_bytes(row[0]))
+
+
+async def switch(
+    conn: psycopg.AsyncConnection[Any], live: Checkpoint, rebuilt: Checkpoint
+) -> Checkpoint:
+    """Make the rebuilt generation the live one, in one transaction: the query API reads the
+    generation from the checkpoint row in the same statement as the rows, so it sees either
+    the old generation complete or the new one complete."""
+    async with conn.transaction():
+        cur = await conn.execute(
+            "UPDATE projection_checkpoints SET generation = %s, position = %s, feed_hash = %s,"
+            " updated_at = now() WHERE name = %s AND generation = %s",
+            (rebuilt.generation, rebuilt.position, rebuilt.feed_hash, live.projection,
+             live.generation),
+        )  # fmt: skip
+        if cur.rowcount != 1:
+            raise CheckpointMovedError(live.projection, live.position)
+        await conn.execute(
+            "DELETE FROM projection_rebuilds WHERE name = %s AND generation = %s",
+            (rebuilt.projection, rebuilt.generation),
+        )
+    return replace(rebuilt, slot=Slot.LIVE)
+
+
+async def check_feed(conn: psycopg.AsyncConnection[Any], at: Checkpoint) -> None:
+    """The restore guard: refuse a feed that is behind, or not the one behind, the checkpoint."""
+    if at.position == 0:
+        return
+    found = await read_hash(conn, at.position)
+    if found is None:
+        head = await read_head(conn)
+        raise FeedBehindCheckpointError(
+            at.projection, at.position, f"the feed ends at position {head.position}"
+        )
+    if at.feed_hash is not None and found != at.feed_hash:
+        raise FeedBehindCheckpointError(
+            at.projection, at.position, "the feed at that position holds other events"
+        )
+
+
+def _bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)

@@ -1,0 +1,70 @@
+"""The operators' commands: `orders projector`, `orders projections rebuild [NAME...]` and
+`orders projections status` (wired into `orders.cli`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from orders.embedded import ensure_servers
+from orders.settings import Settings
+from projector import rebuild, status, worker
+from projector.engine import Engine, open_engine
+from projector.errors import RebuildError
+from projector.schema import PROJECTIONS, Projection
+
+BY_NAME = {p.name: p for p in PROJECTIONS}
+T = TypeVar("T")
+
+
+def run_projector(settings: Settings, *, burst: bool = False) -> int:
+    return worker.run(settings, burst=burst)
+
+
+def chosen(names: Sequence[str]) -> list[Projection]:
+    unknown = [n for n in names if n not in BY_NAME]
+    if unknown:
+        raise RebuildError(
+            f"no projection named {', '.join(unknown)}; there are {', '.join(BY_NAME)}"
+        )
+    return [BY_NAME[n] for n in names] if names else list(PROJECTIONS)
+
+
+def run_rebuild(settings: Settings, names: Sequence[str]) -> int:
+    projections = chosen(names)
+
+    async def go(engine: Engine) -> list[rebuild.Rebuilt]:
+        await engine.store.sequence()
+        return await rebuild.rebuild(engine, projections, progress=True)
+
+    for r in _with_engine(settings, go):
+        redis = "Redis switched" if r.redis_switched else "Redis follows when it answers"
+        print(  # noqa: T201
+            f"{r.projection.name}: generation {r.generation} live at feed position"
+            f" {r.position:,} (was generation {r.replaced}); {redis}"
+        )
+    return 0
+
+
+def run_status(settings: Settings) -> int:
+    async def go(engine: Engine) -> status.Status:
+        return await status.read_status(engine.store, engine.redis)
+
+    print(status.render(_with_engine(settings, go)))  # noqa: T201
+    return 0
+
+
+def _with_engine(settings: Settings, go: Callable[[Engine], Awaitable[T]]) -> T:
+    endpoints = ensure_servers(settings)
+
+    async def main() -> T:
+        engine = await open_engine(
+            endpoints.database_url, endpoints.redis_url, application_name="projections-cli"
+        )
+        try:
+            return await go(engine)
+        finally:
+            await engine.close()
+
+    return asyncio.run(main())

@@ -1,0 +1,68 @@
+"""What the projector runs with: the event store, Redis (optional: PostgreSQL read models go on
+without it), and the folded streams it keeps between runs. Built by whoever runs the projector
+(a job's host, the CLI, a test) and passed down; nothing here connects at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from eventstore import EventStore
+from orders.store import open_store
+from projector.redis_sink import RedisSink
+from projector.schema import Projection
+from projector.states import StreamCache
+
+LIVE_BATCH = 1000  # events per batch when following the feed: small, so writes show up soon
+REBUILD_BATCH = (
+    50_000  # events per batch in a rebuild: large, so a busy stream is written once per batch
+)
+LIVE_CACHE = 50_000  # streams kept folded per projection between runs
+REBUILD_CACHE = 2_000_000  # a rebuild keeps every stream, so it never reads one back
+
+
+@dataclass
+class Engine:
+    store: EventStore
+    redis: Redis | None
+    live_batch: int = LIVE_BATCH
+    rebuild_batch: int = REBUILD_BATCH
+    caches: dict[tuple[str, int], StreamCache] = field(default_factory=dict)
+    sink: RedisSink | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sink = None if self.redis is None else RedisSink(self.redis)
+
+    def cache(self, projection: Projection, generation: int) -> StreamCache:
+        """The live runner's folded streams of a projection's generation (a new generation
+        starts empty: it may come from a rebuilt, different feed)."""
+        held = self.caches.get((projection.name, generation))
+        if held is None:
+            for key in [k for k in self.caches if k[0] == projection.name]:
+                del self.caches[key]
+            held = self.caches[(projection.name, generation)] = StreamCache(LIVE_CACHE)
+        return held
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.store.close()
+
+
+def open_redis(url: str) -> Redis:
+    """No retries and a quick connect timeout: a Redis that is down is skipped for the run (the
+    PostgreSQL read models go on) and caught up by a later run. The socket timeout leaves room
+    for one pipeline of document writes on a busy Redis."""
+    return Redis.from_url(
+        url, socket_timeout=5.0, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0)
+    )
+
+
+async def open_engine(
+    database_url: str, redis_url: str | None, *, application_name: str = "projector"
+) -> Engine:
+    store = await open_store(database_url, max_size=4, application_name=application_name)
+    return Engine(store, None if redis_url is None else open_redis(redis_url))

@@ -1,0 +1,92 @@
+"""The projector's RQ jobs: module-level functions without arguments, so any worker on the
+`projections` queue can run them (`orders projector`, or a plain `rq worker projections` with
+DATABASE_URL / REDIS_URL in its environment).
+
+Jobs of one process share a host: a thread running an event loop with one `Engine` (pool, Redis
+client, folded streams), so that a wake-up costs a few queries, not a new pool and a cold cache.
+A forked work horse (plain `rq worker`) gets a host of its own, which dies with it; correct, only
+colder. Duplicate and retried jobs are harmless: the runner takes each projection's lock or
+leaves it to the runner that has it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from redis.exceptions import RedisError
+
+from orders.embedded import ensure_servers
+from orders.settings import Settings
+from orders.wakeup import FLAG
+from projector import live
+from projector.engine import LIVE_BATCH, Engine, open_engine
+
+log = logging.getLogger("projector.jobs")
+
+T = TypeVar("T")
+
+
+class Host:
+    """An event loop in a daemon thread, with the engine built on it."""
+
+    def __init__(self, database_url: str, redis_url: str) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="projector", daemon=True).start()
+        self.engine: Engine = self.call(lambda: open_engine(database_url, redis_url))
+        # smaller batches make a test's kill land mid-catch-up; operators need not touch it
+        self.engine.live_batch = int(os.environ.get("ORDERS_PROJECTOR_BATCH", LIVE_BATCH))
+
+    def call(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        return asyncio.run_coroutine_threadsafe(make(), self.loop).result()
+
+    def close(self) -> None:
+        self.call(self.engine.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+_lock = threading.Lock()
+_host: Host | None = None
+
+
+def host() -> Host:
+    """This process's host, built on first use from the environment's settings (a forked child
+    builds its own: the parent's loop thread does not exist in it)."""
+    global _host  # noqa: PLW0603 - one host per process, built lazily, never at import
+    with _lock:
+        if _host is None or _host.pid != os.getpid():
+            endpoints = ensure_servers(Settings())
+            _host = Host(endpoints.database_url, endpoints.redis_url)
+        return _host
+
+
+def wake_up() -> int:
+    """After a write: clear the "wake-up queued" flag (a write from now on queues another),
+    sequence the feed and catch every projection up. Returns feed positions covered."""
+    engine = host().engine
+    return host().call(lambda: _wake_up(engine))
+
+
+async def _wake_up(engine: Engine) -> int:
+    if engine.redis is not None:
+        try:
+            await engine.redis.delete(FLAG)
+        except (RedisError, OSError) as e:  # it expires on its own; the sweep covers the gap
+            log.warning("wake-up flag not cleared: %s", e)
+    return (await live.follow(engine)).covered
+
+
+def sweep() -> int:
+    """The periodic safety net: the same catch-up, for writes whose wake-up was lost (Redis down
+    at commit, a worker killed mid-job)."""
+    engine = host().engine
+    return host().call(lambda: _sweep(engine))
+
+
+async def _sweep(engine: Engine) -> int:
+    return (await live.follow(engine)).covered

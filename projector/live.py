@@ -1,0 +1,181 @@
+"""Catching the live generation of projections up with the feed: what every wake-up and sweep
+does. Each projection is taken only if its lock is free (another runner has it otherwise), is
+refused if the feed is behind its checkpoint (the restore guard), and has its Redis documents
+reloaded from its PostgreSQL rows when Redis has lost them (flushed, or too far behind to be
+worth a replay); then one runner moves them all, and Redis readers are pointed at the
+generation once its documents there have caught up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg_pool import PoolTimeout
+from redis.exceptions import RedisError
+
+from eventstore import StoreUnavailableError
+from projector import checkpoints, locks, pg_sink
+from projector.checkpoints import Checkpoint
+from projector.engine import Engine
+from projector.errors import (
+    CheckpointMovedError,
+    FeedBehindCheckpointError,
+    ProjectionsRefusedError,
+)
+from projector.redis_sink import RedisSink
+from projector.runner import Runner, Target
+from projector.schema import PROJECTIONS, Projection
+
+log = logging.getLogger("projector.live")
+
+RELOAD_GAP = 200_000  # Redis further behind than this is reloaded from PostgreSQL, not replayed
+BUSY_PAUSE_SECONDS = 0.05
+BUSY_WAIT_SECONDS = 2.0  # how long a projection held by another runner is tried again
+RETRY_PAUSES = (0.2, 0.5, 1.0)  # after a transient failure, before each new try
+TRANSIENT = (StoreUnavailableError, psycopg.OperationalError, PoolTimeout, CheckpointMovedError)
+
+
+@dataclass
+class CatchUp:
+    """What one catch-up did: positions covered, projections another runner held, refusals."""
+
+    covered: int = 0
+    busy: list[str] = field(default_factory=list)
+    refused: list[FeedBehindCheckpointError] = field(default_factory=list)
+
+
+async def catch_up(engine: Engine, projections: Sequence[Projection] = PROJECTIONS) -> CatchUp:
+    done = CatchUp()
+    async with locks.locking(engine.store.pool) as conn:
+        wanted = {locks.key("live", p.name): p for p in projections}
+        held = await locks.try_lock(conn, list(wanted))
+        done.busy = [p.name for k, p in wanted.items() if k not in held]
+        targets = []
+        for k in held:
+            target = await _target(conn, engine, wanted[k], done)
+            if target is not None:
+                targets.append(target)
+        runner = Runner(engine.store, engine.sink, batch_size=engine.live_batch)
+        done.covered = await runner.run(conn, targets)
+        await _promote(engine.sink, targets)
+    return done
+
+
+async def _target(
+    conn: psycopg.AsyncConnection[Any], engine: Engine, projection: Projection, done: CatchUp
+) -> Target | None:
+    checkpoint = await checkpoints.read_live(conn, projection.name)
+    try:
+        await checkpoints.check_feed(conn, checkpoint)
+    except FeedBehindCheckpointError as e:
+        done.refused.append(e)
+        return None
+    cache = engine.cache(projection, checkpoint.generation)
+    redis_position = await redis_ready(conn, engine.sink, projection, checkpoint)
+    return Target(projection, checkpoint, cache, redis_position)
+
+
+async def redis_ready(
+    conn: psycopg.AsyncConnection[Any],
+    sink: RedisSink | None,
+    projection: Projection,
+    checkpoint: Checkpoint,
+) -> int | None:
+    """Where the generation's Redis documents stand, after reloading them from PostgreSQL if
+    they are lost, ahead of PostgreSQL (from another feed) or far behind. None: Redis is down."""
+    if sink is None:
+        return None
+    try:
+        applied = await sink.applied(projection, checkpoint.generation)
+        if (
+            applied is not None
+            and checkpoint.position - RELOAD_GAP <= applied <= checkpoint.position
+        ):
+            return applied
+        await reload(conn, sink, projection, checkpoint)
+    except (RedisError, OSError) as e:
+        log.warning("Redis unavailable for %s (%s); PostgreSQL goes on", projection.name, e)
+        return None
+    return checkpoint.position
+
+
+async def reload(
+    conn: psycopg.AsyncConnection[Any],
+    sink: RedisSink,
+    projection: Projection,
+    checkpoint: Checkpoint,
+) -> None:
+    """Replace a generation's Redis documents with its PostgreSQL rows (the caller holds the
+    projection's lock, so they stand still at the checkpoint). Readers ignore the generation in
+    Redis from the first step (its applied position goes first) to the last (it comes back)."""
+    generation = checkpoint.generation
+    await sink.drop([(projection, generation)])
+    loaded = 0
+    async with conn.transaction():
+        for table in projection.tables:
+            async for rows in pg_sink.read_generation(conn, table, generation):
+                await sink.load(generation, table, rows)
+                loaded += len(rows)
+    await sink.mark_applied(projection, generation, checkpoint.position)
+    if loaded:
+        log.info("%d Redis documents of %s g%d reloaded", loaded, projection.name, generation)
+
+
+async def _promote(sink: RedisSink | None, targets: Sequence[Target]) -> None:
+    """Point Redis readers at each live generation whose Redis documents have caught up, and
+    drop the generation they read before (a rebuild that switched while Redis was down)."""
+    if sink is None:
+        return
+    for t in targets:
+        if t.redis_position is None or t.redis_position < t.checkpoint.position:
+            continue
+        try:
+            before = await sink.promote(t.projection, t.generation)
+            if before and before != t.generation:
+                await sink.drop([(t.projection, before)])
+        except (RedisError, OSError) as e:
+            log.warning("Redis live generation of %s not set (%s)", t.projection.name, e)
+
+
+async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
+    """Sequence the feed and catch every projection up, again and again while either finds
+    something new (or until the budget is spent: the next wake-up or sweep goes on).
+
+    A projection another runner holds is tried again for a moment: that runner may have read
+    the head just before the events this call was woken for, and be about to stop. A database
+    that fails for a moment is tried again a few times (a batch is applied once or not at all,
+    so a retry only redoes what did not commit). Refusals are raised at the end, together."""
+    total = CatchUp()
+    refused: dict[str, FeedBehindCheckpointError] = {}
+    deadline = time.monotonic() + budget_seconds
+    busy_until = time.monotonic() + BUSY_WAIT_SECONDS
+    projections: Sequence[Projection] = PROJECTIONS
+    failures = 0
+    while time.monotonic() < deadline:
+        try:
+            sequenced = await engine.store.sequence()
+            done = await catch_up(engine, projections)
+        except TRANSIENT as e:
+            failures += 1
+            if failures > len(RETRY_PAUSES):
+                raise
+            log.warning("catch-up failed (%s: %s); trying again", type(e).__name__, e)
+            await asyncio.sleep(RETRY_PAUSES[failures - 1])
+            continue
+        total.covered += done.covered
+        refused |= {e.projection: e for e in done.refused}
+        if done.busy and time.monotonic() < busy_until:
+            projections = [p for p in PROJECTIONS if p.name in done.busy]
+            await asyncio.sleep(BUSY_PAUSE_SECONDS)
+            continue
+        if not sequenced and not done.covered:
+            break
+        projections = PROJECTIONS
+    if refused:
+        raise ProjectionsRefusedError(list(refused.values()))
+    return total

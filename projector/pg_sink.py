@@ -1,0 +1,122 @@
+"""The PostgreSQL sink: a batch's rows of one generation, in the transaction that also moves the
+checkpoint (the runner opens it), so a batch is applied exactly once or not at all.
+
+Small batches go as one pipelined `executemany`; large ones (a rebuild's) are copied into a
+temporary table and merged with one `INSERT ... ON CONFLICT`, the fastest bulk upsert psycopg
+offers. An upsert never replaces a row with an older one (`position` guard), so even a runner
+that lost its lock could not move a row back.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from projector.changes import Row
+from projector.schema import Table
+
+COPY_FROM_ROWS = 200  # below this, a pipelined executemany is faster than COPY + merge
+
+
+@functools.cache
+def _columns(table: Table) -> list[sql.Identifier]:
+    names = ["generation", "id_key", "doc", "position", *(f for f, _ in table.filters)]
+    return [sql.Identifier(n) for n in names]
+
+
+@functools.cache
+def _upsert(table: Table, source: str) -> sql.Composed:
+    """INSERT ... ON CONFLICT into the table, from VALUES or from the staging table."""
+    columns = _columns(table)
+    updated = sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(c) for c in columns[2:])
+    if source == "values":
+        rows = sql.SQL("VALUES ({})").format(sql.SQL(", ").join(sql.Placeholder() * len(columns)))
+    else:
+        rows = sql.SQL("SELECT * FROM {}").format(sql.Identifier(_stage(table)))
+    return sql.SQL(
+        "INSERT INTO {table} ({columns}) {rows} ON CONFLICT (generation, id_key)"
+        " DO UPDATE SET {updated} WHERE {table}.position < excluded.position"
+    ).format(
+        table=sql.Identifier(table.pg_table),
+        columns=sql.SQL(", ").join(columns),
+        rows=rows,
+        updated=updated,
+    )
+
+
+def _stage(table: Table) -> str:
+    return f"stage_{table.pg_table}"
+
+
+async def save(
+    conn: psycopg.AsyncConnection[Any], table: Table, generation: int, rows: Sequence[Row]
+) -> None:
+    """Write a batch's rows of one table; call inside the batch's transaction."""
+    deleted = [r.id_key for r in rows if r.doc is None]
+    values = [
+        (generation, r.id_key, r.doc.decode(), r.position, *r.filters)
+        for r in rows
+        if r.doc is not None
+    ]
+    if deleted:
+        await conn.execute(
+            sql.SQL("DELETE FROM {} WHERE generation = %s AND id_key = ANY(%s)").format(
+                sql.Identifier(table.pg_table)
+            ),
+            (generation, deleted),
+            prepare=True,
+        )
+    if len(values) >= COPY_FROM_ROWS:
+        await _copy(conn, table, values)
+    elif values:
+        async with conn.cursor() as cur:
+            await cur.executemany(_upsert(table, "values"), values)
+
+
+async def _copy(
+    conn: psycopg.AsyncConnection[Any], table: Table, values: list[tuple[Any, ...]]
+) -> None:
+    stage = sql.Identifier(_stage(table))
+    await conn.execute(
+        sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DELETE ROWS").format(
+            stage, sql.Identifier(table.pg_table)
+        )
+    )
+    async with conn.cursor().copy(sql.SQL("COPY {} FROM STDIN").format(stage)) as copy:
+        for value in values:
+            await copy.write_row(value)
+    await conn.execute(_upsert(table, "stage"))
+
+
+async def delete_generation(
+    conn: psycopg.AsyncConnection[Any], table: Table, generation: int
+) -> int:
+    cur = await conn.execute(
+        sql.SQL("DELETE FROM {} WHERE generation = %s").format(sql.Identifier(table.pg_table)),
+        (generation,),
+    )
+    return cur.rowcount
+
+
+async def read_generation(
+    conn: psycopg.AsyncConnection[Any], table: Table, generation: int, chunk: int = 5000
+) -> AsyncIterator[list[Row]]:
+    """Every row of a generation, in chunks (to load Redis from PostgreSQL). Run it inside a
+    transaction: the server-side cursor lives in it."""
+    fields = sql.SQL("").join(sql.SQL(", {}").format(c) for c in _columns(table)[4:])
+    statement = sql.SQL("SELECT id_key, doc, position{} FROM {} WHERE generation = %s").format(
+        fields, sql.Identifier(table.pg_table)
+    )
+    async with conn.cursor(name=f"read_{table.pg_table}") as cur:
+        await cur.execute(statement, (generation,))
+        while batch := await cur.fetchmany(chunk):
+            yield [_row(record) for record in batch]
+
+
+def _row(record: Sequence[Any]) -> Row:
+    id_key, doc, position, *filters = record
+    return Row(id_key, doc.encode(), position, tuple(filters))

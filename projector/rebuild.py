@@ -1,0 +1,204 @@
+"""Rebuilding projections without downtime.
+
+    1. Take each projection's rebuild lock; the next generation (live + 1) starts from the
+       beginning of the feed (or resumes where a killed rebuild of it stopped: its rows and
+       progress row moved together).
+    2. Replay the feed into both sinks, in large batches (a stream touched many times in a
+       batch is written once), with a progress bar, up to the head. Writes go on; the live
+       generation keeps serving and following the feed meanwhile.
+    3. Per projection, take its live lock (the live runner finishes its batch and waits), apply
+       the last few events, and switch: the checkpoint row takes the new generation and
+       position in one transaction (PostgreSQL readers), then `rm:live` (Redis readers, only
+       once its documents there are caught up; otherwise the live runner does it later).
+    4. Delete the old generation's rows and keys.
+
+Readers see the old generation, complete, until the switch, and the new one, complete, after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from redis.exceptions import RedisError
+
+from projector import checkpoints, locks, pg_sink
+from projector.engine import REBUILD_CACHE, Engine
+from projector.errors import RebuildError
+from projector.live import redis_ready
+from projector.progress import Progress
+from projector.runner import Runner, Target
+from projector.schema import Projection
+from projector.states import StreamCache
+
+log = logging.getLogger("projector.rebuild")
+
+SWITCH_WAIT_SECONDS = 120.0  # for the live runner to finish its batch
+DROP_GRACE_SECONDS = 2.0  # readers cache the live generation for a second
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    projection: Projection
+    generation: int
+    position: int
+    replaced: int  # the generation it replaced
+    redis_switched: bool
+    seconds: float  # from the start of the rebuild to this projection's switch
+
+
+async def rebuild(
+    engine: Engine, projections: Sequence[Projection], *, progress: bool = True
+) -> list[Rebuilt]:
+    async with locks.locking(engine.store.pool) as conn:
+        keys = [locks.key("rebuild", p.name) for p in projections]
+        held = await locks.try_lock(conn, keys)
+        if len(held) != len(keys):
+            busy = [p.name for p, k in zip(projections, keys, strict=True) if k not in held]
+            raise RebuildError(f"a rebuild of {', '.join(busy)} is already running")
+        timer = _Timer()
+        targets = [await _prepare(conn, engine, p) for p in projections]
+        await _replay(conn, engine, targets, progress=progress)
+        timer.lap("replayed")
+        rebuilt = [await _switch(conn, engine, t, timer.began) for t in targets]
+        timer.lap("caught up and switched")
+        await _drop(conn, engine, rebuilt)
+        timer.lap("old generations dropped")
+        return rebuilt
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.began = self.last = time.perf_counter()
+
+    def lap(self, what: str) -> None:
+        now = time.perf_counter()
+        log.info("%s in %.2f s", what, now - self.last)
+        self.last = now
+
+
+async def _prepare(
+    conn: psycopg.AsyncConnection[Any], engine: Engine, projection: Projection
+) -> Target:
+    live = await checkpoints.read_live(conn, projection.name)
+    generation = live.generation + 1
+    progress = await checkpoints.read_rebuild(conn, projection.name)
+    if progress is None or progress.generation != generation:
+        # what an abandoned rebuild left behind, into this generation or another one
+        abandoned = {generation} | ({progress.generation} if progress else set())
+        async with conn.transaction():
+            for table in projection.tables:
+                for number in abandoned - {live.generation}:
+                    await pg_sink.delete_generation(conn, table, number)
+            progress = await checkpoints.begin_rebuild(conn, projection.name, generation)
+        if engine.sink is not None:
+            await _forget(engine, [(projection, n) for n in abandoned - {live.generation}])
+    log.info(
+        "rebuilding %s into generation %d from feed position %d",
+        projection.name, generation, progress.position,
+    )  # fmt: skip
+    target = Target(projection, progress, StreamCache(REBUILD_CACHE))
+    target.redis_position = await redis_ready(conn, engine.sink, projection, progress)
+    return target
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while replaying: the folded streams are millions of objects
+    the collector would walk again and again (a third of the replay's time) for garbage that is
+    freed by reference counting anyway. Collected once at the end."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect()
+
+
+async def _forget(engine: Engine, generations: list[tuple[Projection, int]]) -> None:
+    assert engine.sink is not None
+    try:
+        await engine.sink.drop(generations)
+    except (RedisError, OSError) as e:  # the new generation is dropped again before loading
+        log.warning("Redis keys of abandoned generations left behind (%s)", e)
+
+
+async def _replay(
+    conn: psycopg.AsyncConnection[Any], engine: Engine, targets: list[Target], *, progress: bool
+) -> None:
+    runner = Runner(engine.store, engine.sink, batch_size=engine.rebuild_batch)
+    start = min(t.checkpoint.position for t in targets)
+    names = ",".join(t.projection.name for t in targets)
+    bar = Progress(f"rebuild {names}", start) if progress else None
+    with _collector_paused():
+        await runner.run(conn, targets, on_step=None if bar is None else bar.update)
+    if bar is not None:
+        bar.finish()
+
+
+async def _switch(
+    conn: psycopg.AsyncConnection[Any], engine: Engine, target: Target, began: float
+) -> Rebuilt:
+    projection = target.projection
+    live_key = locks.key("live", projection.name)
+    if not await locks.wait_lock(conn, live_key, SWITCH_WAIT_SECONDS):
+        raise RebuildError(f"the live runner of {projection.name} kept its lock; try again")
+    try:
+        if target.redis_position is None and engine.sink is not None:
+            target.redis_position = await redis_ready(
+                conn, engine.sink, projection, target.checkpoint
+            )
+        await Runner(engine.store, engine.sink, batch_size=engine.live_batch).run(conn, [target])
+        live = await checkpoints.read_live(conn, projection.name)
+        switched = await checkpoints.switch(conn, live, target.checkpoint)
+        redis_switched = await _switch_redis(engine, target)
+    finally:
+        await locks.unlock(conn, [live_key])
+    log.info("%s now serves generation %d", projection.name, switched.generation)
+    return Rebuilt(
+        projection,
+        switched.generation,
+        switched.position,
+        live.generation,
+        redis_switched,
+        time.perf_counter() - began,
+    )
+
+
+async def _switch_redis(engine: Engine, target: Target) -> bool:
+    if engine.sink is None or target.redis_position != target.checkpoint.position:
+        return False
+    try:
+        await engine.sink.promote(target.projection, target.generation)
+    except (RedisError, OSError) as e:
+        log.warning("Redis readers of %s not switched yet (%s)", target.projection.name, e)
+        return False
+    return True
+
+
+async def _drop(
+    conn: psycopg.AsyncConnection[Any], engine: Engine, rebuilt: Sequence[Rebuilt]
+) -> None:
+    """The old generations go: their rows at once (PostgreSQL readers take the generation and
+    the rows in one statement), their Redis keys once readers' cached generation has expired."""
+    for r in rebuilt:
+        async with conn.transaction():
+            for table in r.projection.tables:
+                await pg_sink.delete_generation(conn, table, r.replaced)
+    switched = [r for r in rebuilt if r.redis_switched]
+    if engine.sink is None or not switched:
+        return  # the live runner drops them when it points readers at the new generations
+    await asyncio.sleep(DROP_GRACE_SECONDS)
+    try:
+        await engine.sink.drop([(r.projection, r.replaced) for r in switched])
+    except (RedisError, OSError) as e:
+        log.warning("old Redis generations left behind (%s)", e)

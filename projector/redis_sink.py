@@ -1,0 +1,184 @@
+"""The Redis sink: documents, their `pos` and their index sets, written by a script that skips
+any document already at the same or a newer feed position, so that a replayed, retried or late
+batch never moves a key back; then the generation's applied position, only ever forward.
+
+Each script call is atomic for its documents: a reader sees a document together with its index
+memberships. The applied position is set in a separate call after every document call of the
+batch has succeeded (a pipeline keeps running after a failed command, so it cannot be trusted
+to stop there). Keys are passed as arguments, not KEYS: a generation's keys share no hash slot,
+so this targets one Redis (or a primary with replicas), not Redis Cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+
+from projector.changes import Row
+from projector.schema import Projection, Table, applied_key, live_generation_key
+
+DOCS_PER_CALL = 500  # bounds how long one script call holds Redis
+CALLS_PER_PIPELINE = 8
+
+# ARGV[1]: the generation's key prefix; ARGV[2]: "1" when the generation is known to be empty
+# (a bulk load: nothing to compare or unlink); then one document per argument, packed as
+# "<id>\t<position>\t<index names, space-separated>\t<JSON>" (JSON "" deletes; JSON never holds
+# a raw tab, and it comes last anyway). One argument per document keeps the client's cost of
+# sending a batch low; the split costs Redis less than the arguments would cost the client.
+WRITE = """
+local prefix, empty = ARGV[1], ARGV[2] == '1'
+local pos_key, sets_key = prefix .. 'pos', prefix .. 'sets'
+local written = 0
+for i = 3, #ARGV do
+  local row = ARGV[i]
+  local a = string.find(row, '\t', 1, true)
+  local b = string.find(row, '\t', a + 1, true)
+  local c = string.find(row, '\t', b + 1, true)
+  local id, pos = string.sub(row, 1, a - 1), tonumber(string.sub(row, a + 1, b - 1))
+  local names, doc = string.sub(row, b + 1, c - 1), string.sub(row, c + 1)
+  local seen = not empty and redis.call('HGET', pos_key, id)
+  if not seen or pos > tonumber(seen) then
+    local new, old = {}, {}
+    for name in string.gmatch(names, '%S+') do new[name] = true end
+    -- sets are written with pos and dropped before it: no pos, no sets to leave
+    local held = seen and redis.call('HGET', sets_key, id)
+    if held then
+      for name in string.gmatch(held, '%S+') do
+        old[name] = true
+        if not new[name] then redis.call('ZREM', prefix .. 'idx:' .. name, id) end
+      end
+    end
+    if doc == '' then
+      redis.call('DEL', prefix .. 'doc:' .. id)
+      redis.call('HDEL', sets_key, id)
+    else
+      redis.call('SET', prefix .. 'doc:' .. id, doc)
+      for name in pairs(new) do
+        if not old[name] then redis.call('ZADD', prefix .. 'idx:' .. name, id, id) end
+      end
+      redis.call('HSET', sets_key, id, names)
+    end
+    redis.call('HSET', pos_key, id, pos)
+    written = written + 1
+  end
+end
+return written
+"""
+
+# KEYS[1] applied key; ARGV[1] position. Only forward.
+MARK_APPLIED = """
+local held = tonumber(redis.call('GET', KEYS[1]) or -1)
+if tonumber(ARGV[1]) > held then redis.call('SET', KEYS[1], ARGV[1]) end
+return held
+"""
+
+# ARGV[1] match pattern, ARGV[2] scan cursor, then the key prefixes to delete (but their `pos`
+# hashes). One SCAN step; returns the next cursor and how many keys went.
+DROP = """
+local found = redis.call('SCAN', ARGV[2], 'MATCH', ARGV[1], 'COUNT', 5000)
+local doomed = {}
+for _, key in ipairs(found[2]) do
+  for i = 3, #ARGV do
+    local prefix = ARGV[i]
+    if string.sub(key, 1, #prefix) == prefix and key ~= prefix .. 'pos' then
+      doomed[#doomed + 1] = key
+      break
+    end
+  end
+end
+for i = 1, #doomed, 1000 do
+  redis.call('UNLINK', unpack(doomed, i, math.min(i + 999, #doomed)))
+end
+return {found[1], #doomed}
+"""
+
+# KEYS[1] live key; ARGV[1] generation. Returns the generation it replaced (0: none).
+PROMOTE = """
+local held = tonumber(redis.call('GET', KEYS[1]) or 0)
+if held ~= tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return held
+"""
+
+
+class RedisSink:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._write = redis.register_script(WRITE)
+        self._mark = redis.register_script(MARK_APPLIED)
+        self._promote = redis.register_script(PROMOTE)
+        self._drop = redis.register_script(DROP)
+
+    async def write(
+        self, generation: int, rows_by_table: dict[Table, list[Row]], *, empty: bool = False
+    ) -> None:
+        """Write rows (skipping any document already as new); `empty`: the generation holds
+        none of them yet (a bulk load right after `drop`)."""
+        calls: list[list[str | bytes]] = []
+        for table, rows in rows_by_table.items():
+            head = [table.redis_prefix(generation), "1" if empty else "0"]
+            for start in range(0, len(rows), DOCS_PER_CALL):
+                chunk = rows[start : start + DOCS_PER_CALL]
+                calls.append([*head, *(_packed(table, row) for row in chunk)])
+        # a pipeline at a time, each a bounded amount of work for Redis: sending a whole rebuild
+        # batch at once would outlast the socket timeout while Redis is still running the first
+        for first in range(0, len(calls), CALLS_PER_PIPELINE):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for args in calls[first : first + CALLS_PER_PIPELINE]:
+                    await self._write(args=args, client=pipe)
+                await pipe.execute()
+
+    async def applied(self, projection: Projection, generation: int) -> int | None:
+        raw = await self.redis.get(applied_key(projection.name, generation))
+        return None if raw is None else int(raw)
+
+    async def mark_applied(self, projection: Projection, generation: int, position: int) -> None:
+        await self._mark(keys=[applied_key(projection.name, generation)], args=[position])
+
+    async def forget_applied(self, projection: Projection, generation: int) -> None:
+        """Readers stop trusting the generation's Redis documents (before they are reloaded)."""
+        await self.redis.delete(applied_key(projection.name, generation))
+
+    async def promote(self, projection: Projection, generation: int) -> int:
+        """Point readers at `generation`; returns the generation they read before (0: none)."""
+        held = await self._promote(keys=[live_generation_key(projection.name)], args=[generation])
+        return int(held)
+
+    async def load(self, generation: int, table: Table, rows: Sequence[Row]) -> None:
+        """Bulk-write a generation's documents from PostgreSQL rows: the same script, in calls
+        of many documents (one command per document would cost far more to send than to run)."""
+        await self.write(generation, {table: list(rows)}, empty=True)
+
+    async def drop(self, generations: Sequence[tuple[Projection, int]]) -> int:
+        """Delete every key of some projections' generations: their applied positions first
+        (readers let go), their `pos` hashes last (what `may_hold` looks at), everything else in
+        between by a script that scans the keyspace inside Redis (the keys never travel).
+        Returns how many keys went."""
+        for projection, generation in generations:
+            await self.forget_applied(projection, generation)
+        generations = [(p, g) for p, g in generations if await self.may_hold(p, g)]
+        dropped = 0
+        for number in sorted({g for _, g in generations}):
+            tables = [t for p, g in generations if g == number for t in p.tables]
+            prefixes = [t.redis_prefix(number) for t in tables]
+            cursor = b"0"
+            while True:
+                cursor, n = await self._drop(args=[f"rm:*:g{number}:*", cursor, *prefixes])
+                dropped += int(n)
+                if cursor in (b"0", 0, "0"):
+                    break
+            dropped += await self.redis.unlink(*(f"{prefix}pos" for prefix in prefixes))
+        return dropped
+
+    async def may_hold(self, projection: Projection, generation: int) -> bool:
+        """Whether any key of the generation may exist: every document is written with its
+        `pos` entry, and `drop` removes the `pos` hashes last."""
+        keys = [f"{t.redis_prefix(generation)}pos" for t in projection.tables]
+        return bool(await self.redis.exists(*keys))
+
+
+def _packed(table: Table, row: Row) -> bytes:
+    if row.doc is None:
+        return f"{row.id_key}\t{row.position}\t\t".encode()
+    names = " ".join(table.index_names_of(row.filters))
+    return f"{row.id_key}\t{row.position}\t{names}\t".encode() + row.doc

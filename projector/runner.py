@@ -1,0 +1,243 @@
+"""The one projection runner: reads the feed in batches, brings each projection's streams
+forward, and writes the changed documents to PostgreSQL (rows and checkpoint in one
+transaction: the exactly-once effect) and then to Redis (documents that never move back, then
+the applied position).
+
+A runner moves several targets at once, each a projection's generation with two positions: its
+PostgreSQL checkpoint and its Redis applied position (None when Redis is not written: down, or
+not wanted). A batch starts at the lowest of them and stops at the next one, so every position
+a batch touches is exactly at its start; a sink that is behind (Redis after an outage) is
+replayed on its own until it has caught up, then both move together.
+
+The work overlaps: while one batch is written (on the runner's own connection, which also holds
+the locks), the next is read ahead and folded (on other pooled connections). Writes stay in
+order; a write that fails stops the run, and what was folded past it is dropped with the cache
+(the next run starts from the checkpoint, where the cache no longer stands).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from redis.exceptions import RedisError
+
+from eventstore import EventStore
+from projector import checkpoints, pg_sink
+from projector.changes import Change, Row, encode, merge
+from projector.checkpoints import Checkpoint
+from projector.feed import FeedBatch, FeedEvent, read_batch, read_head
+from projector.redis_sink import RedisSink
+from projector.schema import TABLES, Projection, Table
+from projector.states import StreamCache, advance
+
+log = logging.getLogger("projector.runner")
+
+Rows = dict[Table, list[Row]]
+Key = tuple[int, int, tuple[str, ...]]  # (after, up to, stream types) of a batch
+
+
+@dataclass(eq=False)
+class Target:
+    projection: Projection
+    checkpoint: Checkpoint  # as committed
+    cache: StreamCache
+    redis_position: int | None = None  # None: Redis is not written
+    position: int = field(init=False)  # PostgreSQL position once the writes under way are done
+
+    def __post_init__(self) -> None:
+        self.position = self.checkpoint.position
+
+    @property
+    def generation(self) -> int:
+        return self.checkpoint.generation
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    start: int
+    end: int
+    head: int
+    events: int  # events of the targets' stream types in the batch
+    rows: int  # rows written (each sink counts once)
+
+
+class Runner:
+    def __init__(self, store: EventStore, sink: RedisSink | None, *, batch_size: int) -> None:
+        self.store = store
+        self.sink = sink
+        self.batch_size = batch_size
+        self._ahead: tuple[Key, asyncio.Task[FeedBatch]] | None = None
+        self._writing: asyncio.Task[None] | None = None
+
+    async def run(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        targets: Sequence[Target],
+        *,
+        on_step: Callable[[Step], None] | None = None,
+    ) -> int:
+        """Bring the targets up to the feed head; return feed positions covered.
+        `conn` writes (and holds the targets' locks); reads use other pooled connections."""
+        covered = 0
+        try:
+            while (step := await self._step(conn, targets)) is not None:
+                covered += step.end - step.start
+                if on_step is not None:
+                    on_step(step)
+            await self._written()
+        finally:
+            self._forget_ahead()
+            if self._writing is not None:  # the run failed: let the write end before leaving
+                self._writing.cancel()
+                await asyncio.gather(self._writing, return_exceptions=True)
+                self._writing = None
+        return covered
+
+    async def _step(
+        self, conn: psycopg.AsyncConnection[Any], targets: Sequence[Target]
+    ) -> Step | None:
+        async with self.store.pool.connection() as reader:
+            head = (await read_head(reader)).position
+        positions = [t.position for t in targets]
+        positions += [t.redis_position for t in targets if t.redis_position is not None]
+        start = min(positions, default=head)
+        if start >= head:
+            return None
+        upto = min([p for p in positions if p > start] + [head])
+        due = [t for t in targets if start in (t.position, t.redis_position)]
+        types = tuple(sorted({t.projection.stream_type for t in due}))
+        batch = await self._read((start, upto, types))
+        rows = await self._fold(due, batch, start)
+        await self._written()
+        to_save = [t for t in due if t.position == start]
+        to_publish = [t for t in due if t.redis_position == start]
+        for t in to_save:
+            t.position = batch.end
+        for t in to_publish:
+            t.redis_position = batch.end
+        self._writing = asyncio.create_task(self._write(conn, to_save, to_publish, rows, batch.end))
+        written = sum(len(r) for by_table in rows.values() for r in by_table.values())
+        return Step(start, batch.end, head, len(batch.events), written)
+
+    async def _fold(self, due: list[Target], batch: FeedBatch, start: int) -> dict[Target, Rows]:
+        by_type: dict[str, list[FeedEvent]] = {t.projection.stream_type: [] for t in due}
+        for e in batch.events:
+            by_type[e.stream_type].append(e)
+        rows: dict[Target, Rows] = {}
+        for t in due:
+            events = by_type[t.projection.stream_type]
+            changes = await advance(
+                self.store, t.projection, t.cache, events, start=start, end=batch.end
+            )
+            rows[t] = _by_table(t.projection, merge(changes))
+        return rows
+
+    async def _written(self) -> None:
+        """Wait for the write under way (raising what made it fail)."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            await writing
+
+    async def _write(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        to_save: list[Target],
+        to_publish: list[Target],
+        rows: dict[Target, Rows],
+        end: int,
+    ) -> None:
+        # Redis documents go while PostgreSQL commits (each skips what it already holds as new,
+        # so the order between them does not matter); the applied position only after both.
+        sending = asyncio.create_task(self._send(to_publish, rows))
+        try:
+            if to_save:
+                async with conn.transaction():
+                    moved = []
+                    for t in to_save:
+                        for table, table_rows in rows[t].items():
+                            await pg_sink.save(conn, table, t.generation, table_rows)
+                        moved.append(await checkpoints.move(conn, t.checkpoint, end))
+                for t, checkpoint in zip(to_save, moved, strict=True):
+                    t.checkpoint = checkpoint
+        finally:
+            sent = await sending
+        await self._mark(sent, end)
+
+    async def _send(self, targets: list[Target], rows: dict[Target, Rows]) -> list[Target]:
+        """Write the targets' Redis documents; return those written (none once Redis fails)."""
+        if self.sink is None:
+            return []
+        sent = []
+        for t in targets:
+            if t.redis_position is None:  # Redis failed in a write before this one
+                continue
+            try:
+                await self.sink.write(t.generation, rows[t])
+            except (RedisError, OSError) as e:
+                self._lost_redis(targets, e)
+                return []
+            sent.append(t)
+        return sent
+
+    async def _mark(self, targets: list[Target], end: int) -> None:
+        if self.sink is None:
+            return
+        for t in targets:
+            try:
+                await self.sink.mark_applied(t.projection, t.generation, end)
+            except (RedisError, OSError) as e:
+                self._lost_redis(targets, e)
+                return
+
+    @staticmethod
+    def _lost_redis(targets: list[Target], e: Exception) -> None:
+        log.warning("Redis not written (%s); PostgreSQL goes on, Redis catches up later", e)
+        for t in targets:
+            t.redis_position = None
+
+    async def _read(self, key: Key) -> FeedBatch:
+        """The batch, read ahead while the previous one was folded if it was guessed right;
+        and, when more is waiting, the next one read ahead while this one is folded."""
+        if self._ahead is not None and self._ahead[0] == key:
+            batch = await self._ahead[1]
+            self._ahead = None
+        else:
+            self._forget_ahead()
+            batch = await self._read_alone(key)
+        _, upto, types = key
+        if len(batch.events) == self.batch_size and batch.end < upto:
+            following = (batch.end, upto, types)
+            ahead = asyncio.create_task(self._read_alone(following))
+            ahead.add_done_callback(_retrieved)  # a read ahead that fails is read again inline
+            self._ahead = (following, ahead)
+        return batch
+
+    async def _read_alone(self, key: Key) -> FeedBatch:
+        start, upto, types = key
+        async with self.store.pool.connection() as conn:
+            return await read_batch(
+                conn, self.store.upcast, start, upto, stream_types=types, limit=self.batch_size
+            )
+
+    def _forget_ahead(self) -> None:
+        if self._ahead is not None:
+            self._ahead[1].cancel()
+            self._ahead = None
+
+
+def _retrieved(task: asyncio.Task[FeedBatch]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def _by_table(projection: Projection, changes: list[Change]) -> Rows:
+    rows: Rows = {table: [] for table in projection.tables}
+    for change in changes:
+        table = TABLES[change.table]
+        rows[table].append(encode(table, change))
+    return rows
