@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from loadtest.stats import percentile_ms
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +44,10 @@ def wrk(url: str, connections: int, seconds: float) -> Load:
          "--timeout", "5s", url],
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     ).stdout  # fmt: skip
-    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+(?:us|ms|s))$", out, re.MULTILINE))
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+(?:us|ms|s|m))\s*$", out, re.MULTILINE))
 
     def ms(text: str) -> float:
-        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+        value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
         return float(value) * _UNITS[unit]
 
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]

@@ -25,8 +25,9 @@ from query_api.routes import build_routers
 from query_api.slashes import TrailingSlashMiddleware
 
 # A read that Redis does not answer within this goes to PostgreSQL (and Redis is left alone for
-# a moment); the documents are small, so a healthy Redis answers in well under a millisecond.
-REDIS_TIMEOUT_SECONDS = 0.25
+# a moment). A healthy Redis answers a whole turn's reads in a millisecond or two; the margin is
+# for a busy machine, where sending everyone to PostgreSQL would only make matters worse.
+REDIS_TIMEOUT_SECONDS = 0.5
 
 DESCRIPTION = """Reads of the order platform, from the projections of the event store: Redis
 first, PostgreSQL when Redis misses or is down (`X-Read-Source` says which), with the feed

@@ -24,6 +24,9 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 MAX_KEYS = 1000  # keys per MGET: a huge batch is split rather than held up
+# Summed weight (a page: its limit) per script run: a script blocks Redis while it runs, so a
+# turn with many large pages runs it several times, in the same pipeline.
+MAX_WEIGHT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,21 +40,22 @@ class _Call:
     keys: Sequence[Any]
     args: Sequence[Any]
     future: asyncio.Future[Any]
+    weight: int = 1
 
 
 @dataclass
 class _Batch:
     gets: list[_Call]
-    runs: dict[Script, list[_Call]]
+    runs: list[tuple[Script, list[_Call]]]
 
     def futures(self) -> list[asyncio.Future[Any]]:
-        return [c.future for c in self.gets] + [c.future for r in self.runs.values() for c in r]
+        return [c.future for c in self.gets] + [c.future for _, r in self.runs for c in r]
 
 
 class RedisBatch:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._next = _Batch([], {})
+        self._next = _Batch([], [])
         self._sending: set[asyncio.Task[None]] = set()
 
     def script(self, source: str) -> Script:
@@ -63,10 +67,17 @@ class RedisBatch:
         self._next.gets.append(_Call(keys, (), future))
         return await future  # type: ignore[no-any-return]
 
-    async def run(self, script: Script, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    async def run(
+        self, script: Script, keys: Sequence[str], args: Sequence[Any], weight: int = 1
+    ) -> Any:
         """This call's result of `script` (run together with the other calls of the turn)."""
         future = self._enqueue()
-        self._next.runs.setdefault(script, []).append(_Call(keys, args, future))
+        runs = self._next.runs
+        last = runs[-1][1] if runs and runs[-1][0] == script else None
+        if last is None or sum(c.weight for c in last) + weight > MAX_WEIGHT:
+            last = []
+            runs.append((script, last))
+        last.append(_Call(keys, args, future, weight))
         return await future
 
     def _enqueue(self) -> asyncio.Future[Any]:
@@ -76,12 +87,12 @@ class RedisBatch:
         return loop.create_future()
 
     def _flush(self) -> None:
-        batch, self._next = self._next, _Batch([], {})
+        batch, self._next = self._next, _Batch([], [])
         chunks = [_Batch([], batch.runs)]
         size = 0
         for get in batch.gets:
             if size + len(get.keys) > MAX_KEYS and chunks[-1].gets:
-                chunks.append(_Batch([], {}))
+                chunks.append(_Batch([], []))
                 size = 0
             chunks[-1].gets.append(get)
             size += len(get.keys)
@@ -105,7 +116,7 @@ class RedisBatch:
         for get in batch.gets:
             _settle(get.future, found[start : start + len(get.keys)])
             start += len(get.keys)
-        for (script, calls), result in zip(batch.runs.items(), results, strict=True):
+        for (script, calls), result in zip(batch.runs, results, strict=True):
             if isinstance(result, NoScriptError):  # Redis restarted or flushed its scripts
                 result = await self._load_and_run(script, calls)  # noqa: PLW2901
             for call, value in zip(calls, _spread(result, len(calls)), strict=True):
@@ -118,7 +129,7 @@ class RedisBatch:
         async with self._redis.pipeline(transaction=False) as pipe:
             if keys:
                 pipe.mget(keys)
-            for script, calls in batch.runs.items():
+            for script, calls in batch.runs:
                 pipe.evalsha(script.sha, *_arguments(calls))
             results: list[Any] = await pipe.execute(raise_on_error=False)
         found = results.pop(0) if keys else []

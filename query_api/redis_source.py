@@ -131,7 +131,7 @@ class RedisSource:
         keys = [applied_key(projection, generation), index]
         prefix = f"{table.redis_prefix(generation)}doc:"
         args = [page.skip, page.skip + page.limit - 1, prefix]
-        found = await self._batch.run(self._page_script, keys, args)
+        found = await self._batch.run(self._page_script, keys, args, weight=page.limit)
         if found[0] is None:  # flushed, being reloaded, or a generation no longer live
             self._generations.pop(projection, None)
         if found[0] is None or len(found) < 3 or found[2] is None:  # noqa: PLR2004
