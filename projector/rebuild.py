@@ -33,7 +33,7 @@ from projector import checkpoints, locks, pg_sink
 from projector.engine import REBUILD_CACHE, Engine
 from projector.errors import RebuildError
 from projector.live import redis_ready
-from projector.progress import Progress
+from projector.progress import RebuildProgress
 from projector.runner import Runner, Target
 from projector.schema import Projection
 from projector.states import StreamCache
@@ -138,7 +138,7 @@ async def _replay(
     runner = Runner(engine.store, engine.sink, batch_size=engine.rebuild_batch)
     start = min(t.checkpoint.position for t in targets)
     names = ",".join(t.projection.name for t in targets)
-    bar = Progress(f"rebuild {names}", start) if progress else None
+    bar = RebuildProgress(f"rebuild {names}", start) if progress else None
     with _collector_paused():
         await runner.run(conn, targets, on_step=None if bar is None else bar.update)
     if bar is not None:
