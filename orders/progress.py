@@ -41,10 +41,9 @@ class Progress:
             width = 24
             filled = int(width * min(self.done / self.total, 1.0))
             bar = "#" * filled + "-" * (width - filled)
-            return (
-                f"{self.label} [{bar}] {self.done:,}/{self.total:,} {self.unit}, {rate:,.0f}/s{eta}"
-            )
-        return f"{self.label} {self.done:,} {self.unit}, {rate:,.0f}/s"
+            done = f"{self.done:,}/{self.total:,} {self.unit}"
+            return f"{self.label} [{bar}] {done}, {rate:,.0f} {self.unit}/s{eta}"
+        return f"{self.label} {self.done:,} {self.unit}, {rate:,.0f} {self.unit}/s"
 
     def _draw(self, now: float, *, final: bool = False) -> None:
         self._last_draw = now
