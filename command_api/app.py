@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from command_api.errors import ERRORS
-from command_api.routes import build_routers
+from command_api.routes import add_routes
 from eventstore import EventStore
 from orders.metrics import add_metrics
 from orders.settings import Settings
@@ -50,7 +50,6 @@ def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI
         rate_limit_prefix="orders:ratelimit:command:",
         description="Writes of the order platform: each becomes events in the event store.",
     )
-    for router in build_routers():
-        app.include_router(router)
+    add_routes(app.router)
     add_metrics(app, "command-api")
     return app

@@ -76,6 +76,9 @@ class Loaded:
     state: Any
 
 
+_EMPTY = Loaded(0, None)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """The states after the command, the owner stream's version, and the last event's position."""
@@ -137,15 +140,22 @@ def _appends(
 
 
 async def _attempt(
-    store: EventStore, command: EdgeCommand, edge: Edge, render: Render
+    store: EventStore, command: EdgeCommand, edge: Edge, render: Render, *, fresh: bool
 ) -> tuple[bytes, bool]:
     stream = await _primary_stream(store, command)
-    loaded = await load(store, [stream] if stream else [])
+    # One round trip for the primary stream and every stream the command names by itself (the
+    # product of an order line, the client of a bill); a second only for streams that depend on
+    # the state just read. A fresh entity's stream is known to be empty: not read at all.
+    loaded = {stream: _EMPTY} if fresh and stream else {}
+    first = {stream} - loaded.keys() if stream else set()
+    loaded |= await load(store, sorted(first | reads(command, None)))
     state = loaded[stream].state if stream else None
     if edge.if_match is not None and stream and loaded[stream].version != edge.if_match:
         raise PreconditionFailedError(edge.if_match, loaded[stream].version)
-    loaded |= await load(store, reads(command, state) - loaded.keys())
-    others = {s: loaded[s].state for s in loaded if s != stream}
+    needed = reads(command, state) - {stream}
+    loaded |= await load(store, needed - loaded.keys())
+    loaded = {s: loaded[s] for s in needed | ({stream} if stream else set())}
+    others = {s: loaded[s].state for s in needed}
     events_by_stream = decide(command, state, others)
     states = {s: one.state for s, one in loaded.items()}
     versions = {s: one.version for s, one in loaded.items()}
@@ -177,9 +187,13 @@ async def _attempt(
 
 
 async def handle(
-    store: EventStore, command: EdgeCommand, edge: Edge, render: Render
+    store: EventStore, command: EdgeCommand, edge: Edge, render: Render, *, fresh: bool = False
 ) -> tuple[bytes, bool]:
-    """Run a command; return the rendered response and whether it is a replay of an earlier one."""
+    """Run a command; return the rendered response and whether it is a replay of an earlier one.
+
+    `fresh`: the command creates an entity under an id just drawn from its sequence, so its
+    stream is empty and need not be read. Should it exist after all, the append's version check
+    refuses, and the retry reads it."""
     for attempt in range(MAX_ATTEMPTS):
         if edge.idempotency_key:
             stored = await store.idempotent_response(edge.idempotency_key, edge.fingerprint)
@@ -187,7 +201,7 @@ async def handle(
                 IDEMPOTENT_REPLAYS.inc()
                 return stored, True
         try:
-            return await _attempt(store, command, edge, render)
+            return await _attempt(store, command, edge, render, fresh=fresh and attempt == 0)
         except WrongExpectedVersionError:
             APPENDS.labels("version_conflict").inc()
             COMMAND_RETRIES.inc()

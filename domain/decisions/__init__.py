@@ -37,7 +37,7 @@ from domain.decisions._lines import (
     resolve_price,
 )
 from domain.decisions._orders import change_order, delete_order, place_order
-from domain.decisions._routing import EdgeCommand, decide, primary, reads
+from domain.decisions._routing import EdgeCommand, decide, on_own_stream, primary, reads
 
 __all__ = [
     "EdgeCommand",
@@ -63,6 +63,7 @@ __all__ = [
     "delete_client",
     "delete_order",
     "delete_review",
+    "on_own_stream",
     "place_order",
     "primary",
     "reads",

@@ -94,6 +94,12 @@ def primary(command: EdgeCommand) -> str | Claim:
             return stream_id(_OWN_KIND[type(command)], command.id_key)
 
 
+def on_own_stream(command: EdgeCommand) -> bool:
+    """Whether the command is decided on the stream its own `id_key` names (not on a holder's
+    stream or a locator's owner): a create under a freshly drawn id has nothing to read."""
+    return type(command) in _OWN_KIND
+
+
 def _sent(kind: str, value: int | Unset | None) -> frozenset[str]:
     """The stream a sent reference names; none when not sent (or sent null: refused later)."""
     if value is None or isinstance(value, Unset):

@@ -35,6 +35,26 @@ def test_a_command_names_its_primary_stream_or_the_locator_to_it(command: Any, t
     assert decisions.primary(command) == target
 
 
+@pytest.mark.parametrize(
+    ("command", "own_stream"),
+    [
+        (category.ChangeCategory(1), "category-1"),
+        (client.DeleteClient(3), "client-3"),
+        (client.AddAddress(9, 3), None),
+        (client.ChangeAddress(9), None),
+        (order.AddOrderLine(9, 5, 1, 1), None),
+        (order.RemoveOrderLine(9), None),
+        (review.DeleteReview(6), "review-6"),
+    ],
+)
+def test_only_an_entitys_own_commands_are_decided_on_the_stream_its_id_names(
+    command: Any, own_stream: str | None
+) -> None:
+    assert decisions.on_own_stream(command) is (own_stream is not None)
+    if own_stream is not None:
+        assert decisions.primary(command) == own_stream
+
+
 def test_a_sub_entity_without_its_holders_id_is_invalid() -> None:
     with pytest.raises(InvalidCommandError):
         decisions.primary(client.AddAddress(9, None))  # type: ignore[arg-type]
