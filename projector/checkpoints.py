@@ -10,6 +10,7 @@ is refused instead of being silently skipped or mixed into read models built fro
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,17 +35,16 @@ class Checkpoint:
 
 
 async def read_live(conn: psycopg.AsyncConnection[Any], projection: str) -> Checkpoint:
-    await conn.execute(
-        "INSERT INTO projection_checkpoints (name) VALUES (%s) ON CONFLICT DO NOTHING",
-        (projection,),
-        prepare=True,
-    )
-    cur = await conn.execute(
-        "SELECT generation, position, feed_hash FROM projection_checkpoints WHERE name = %s",
-        (projection,),
-        prepare=True,
-    )
-    row = await cur.fetchone()
+    """The live checkpoint, created at the start of the feed the first time it is asked for
+    (one statement on every later catch-up, which is all of them but the first)."""
+    select = "SELECT generation, position, feed_hash FROM projection_checkpoints WHERE name = %s"
+    row = await (await conn.execute(select, (projection,), prepare=True)).fetchone()
+    if row is None:
+        await conn.execute(
+            "INSERT INTO projection_checkpoints (name) VALUES (%s) ON CONFLICT DO NOTHING",
+            (projection,),
+        )
+        row = await (await conn.execute(select, (projection,), prepare=True)).fetchone()
     assert row is not None, "inserted above"
     return Checkpoint(projection, Slot.LIVE, row[0], row[1], _bytes(row[2]))
 
@@ -73,29 +73,38 @@ async def begin_rebuild(
     return Checkpoint(projection, Slot.REBUILD, generation, 0)
 
 
-async def move(conn: psycopg.AsyncConnection[Any], at: Checkpoint, to: int) -> Checkpoint:
-    """Move a checkpoint from where it was read to feed position `to`; inside the transaction
-    that wrote the rows up to `to`, so both commit or neither."""
-    counter = ", events_applied = events_applied + %(n)s" if at.slot is Slot.LIVE else ""
+async def move(
+    conn: psycopg.AsyncConnection[Any], checkpoints: Sequence[Checkpoint], to: int
+) -> list[Checkpoint]:
+    """Move checkpoints of one slot, each from where it was read, to feed position `to`; inside
+    the transaction that wrote the rows up to `to`, so both commit or neither. One statement
+    for all of them: a catch-up moves every projection's checkpoint, events or not."""
+    if not checkpoints:
+        return []
+    slot = checkpoints[0].slot
+    assert all(c.slot is slot for c in checkpoints), "one slot per move"
+    counter = ", events_applied = c.events_applied + (%(to)s - v.at)" if slot is Slot.LIVE else ""
     cur = await conn.execute(
-        f"UPDATE {at.slot.value} SET position = %(to)s,"  # noqa: S608 - the slot is an enum
+        f"UPDATE {slot.value} AS c SET position = %(to)s,"  # noqa: S608 - the slot is an enum
         " feed_hash = (SELECT hash FROM feed WHERE feed_position = %(to)s),"
         f" updated_at = now(){counter}"
-        " WHERE name = %(name)s AND generation = %(generation)s AND position = %(at)s"
-        " RETURNING feed_hash",
+        " FROM unnest(%(names)s::text[], %(generations)s::int[], %(ats)s::bigint[])"
+        " AS v(name, generation, at)"
+        " WHERE c.name = v.name AND c.generation = v.generation AND c.position = v.at"
+        " RETURNING c.name, c.feed_hash",
         {
             "to": to,
-            "n": to - at.position,
-            "name": at.projection,
-            "generation": at.generation,
-            "at": at.position,
+            "names": [c.projection for c in checkpoints],
+            "generations": [c.generation for c in checkpoints],
+            "ats": [c.position for c in checkpoints],
         },
         prepare=True,
     )
-    row = await cur.fetchone()
-    if row is None:
-        raise CheckpointMovedError(at.projection, at.position)
-    return replace(at, position=to, feed_hash=_bytes(row[0]))
+    hashes = {name: _bytes(feed_hash) for name, feed_hash in await cur.fetchall()}
+    for c in checkpoints:
+        if c.projection not in hashes:
+            raise CheckpointMovedError(c.projection, c.position)
+    return [replace(c, position=to, feed_hash=hashes[c.projection]) for c in checkpoints]
 
 
 async def switch(

@@ -157,11 +157,10 @@ class Runner:
         try:
             if to_save:
                 async with conn.transaction():
-                    moved = []
                     for t in to_save:
                         for table, table_rows in rows[t].items():
                             await pg_sink.save(conn, table, t.generation, table_rows)
-                        moved.append(await checkpoints.move(conn, t.checkpoint, end))
+                    moved = await checkpoints.move(conn, [t.checkpoint for t in to_save], end)
                 for t, checkpoint in zip(to_save, moved, strict=True):
                     t.checkpoint = checkpoint
         finally:
