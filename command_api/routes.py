@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import orjson
@@ -146,7 +147,8 @@ def _routes(resource: Resource, router: APIRouter) -> None:
         return await _run(request, resource, resource.delete_command(id_key), edge, 204)
 
     noun = resource.name.replace("_", " ")
-    base, tags = resource.path, [resource.tag]
+    base = resource.path
+    tags: list[str | Enum] = [resource.tag]
     for path, visible in ((base, True), (f"{base}/", False)):
         router.add_api_route(
             path, create, methods=["POST"], status_code=201, include_in_schema=visible,
