@@ -1,6 +1,8 @@
 """A platform under test: `orders up` in a process group of its own, on the data folder given,
 with production-like settings (several workers, logs at WARNING, no rate limit: the load comes
-from one address). Used by the load test and the benchmark harness; always stopped by PID."""
+from one address). Used by the load test, the benchmark harness and the end-to-end test; always
+stopped by PID, with SIGINT first, as a user's Ctrl-C. Its output goes to `platform.log` in the
+data folder."""
 
 from __future__ import annotations
 
@@ -25,15 +27,25 @@ def free_port() -> int:
 
 
 class Platform:
+    """`own_servers`: the embedded PostgreSQL and Redis of the data folder, even when the
+    environment configures others (DATABASE_URL, REDIS_URL, POSTGRES_*, REDIS_* are dropped)."""
+
     def __init__(
-        self, data_dir: Path, *, workers: int = 2, extra_env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        *,
+        workers: int = 2,
+        extra_env: dict[str, str] | None = None,
+        own_servers: bool = False,
     ) -> None:
         self.data_dir = data_dir
+        self.log = data_dir / "platform.log"
         self.command_port, self.query_port = free_port(), free_port()
         self.command_url = f"http://127.0.0.1:{self.command_port}"
         self.query_url = f"http://127.0.0.1:{self.query_port}"
+        dropped = ("ORDERS_", "DATABASE_", "REDIS_", "POSTGRES_") if own_servers else ("ORDERS_",)
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("ORDERS_")},
+            **{k: v for k, v in os.environ.items() if not k.startswith(dropped)},
             "ORDERS_DATA_DIR": str(data_dir),
             "ORDERS_COMMAND_PORT": str(self.command_port),
             "ORDERS_QUERY_PORT": str(self.query_port),
@@ -68,20 +80,25 @@ class Platform:
         return done.stdout
 
     def start(self, timeout: float = 120) -> None:
+        """Run `orders up` and wait until both APIs answer their health check."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.data_dir / "platform.log").open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "orders.cli", "up"], env=self.env, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+        with self.log.open("ab") as log:  # the child keeps its own handle
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "orders.cli", "up"], env=self.env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"orders up exited; see {self.data_dir / 'platform.log'}")
+                raise RuntimeError(f"orders up exited:\n{self.log_tail()}")
             if self._healthy():
                 return
             time.sleep(0.5)
-        raise RuntimeError("the platform did not become healthy in time")
+        raise RuntimeError(f"the platform did not become healthy in time:\n{self.log_tail()}")
+
+    def log_tail(self, chars: int = 5000) -> str:
+        """The end of the platform's output, for a failure's message."""
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
     def _healthy(self) -> bool:
         try:
@@ -92,15 +109,19 @@ class Platform:
         except httpx.HTTPError:
             return False
 
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+    def stop(self) -> int | None:
+        """Ctrl-C (SIGINT) and wait; SIGKILL to the group if it hangs. The exit code of
+        `orders up` (None: never started)."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
 
     def __enter__(self) -> Self:
         self.start()

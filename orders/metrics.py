@@ -4,10 +4,17 @@ An API runs several uvicorn worker processes; prometheus_client's multiprocess m
 PROMETHEUS_MULTIPROC_DIR, set by `orders.serve` before the workers start) lets any worker answer
 a scrape with the sum over all of them. Without that variable (tests, one process) the default
 registry is used.
+
+Requests are timed under their route template (`/products/{id_key}`), which the router leaves in
+`scope["route"]`; a middleware that answers before routing (the query API's hot path) sets it
+itself. The projection lag gauges are read from the database by the worker answering the scrape
+(`refresh`), so across workers the most recent reading is the one reported.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -39,14 +46,20 @@ COMMAND_RETRIES = Counter(
 IDEMPOTENT_REPLAYS = Counter(
     "orders_idempotent_replays_total", "Requests answered with a stored idempotent response."
 )
+# "mostrecent": another worker's older reading must not outlive this one ("max" would keep a
+# lag that has since gone).
 PROJECTION_LAG_EVENTS = Gauge(
-    "orders_projection_lag_events", "Feed events a projection is behind.", ["projection"],
-    multiprocess_mode="max",
+    "orders_projection_lag_events", "Feed positions a projection is behind the feed head.",
+    ["projection"], multiprocess_mode="mostrecent",
 )  # fmt: skip
 PROJECTION_LAG_SECONDS = Gauge(
     "orders_projection_lag_seconds", "Age of the oldest event a projection has not applied.",
-    ["projection"], multiprocess_mode="max",
+    ["projection"], multiprocess_mode="mostrecent",
 )  # fmt: skip
+# A scrape answers (with the request metrics) even when the gauges cannot be read in time.
+REFRESH_SECONDS = 2.0
+
+log = logging.getLogger("orders.metrics")
 
 
 def registry() -> CollectorRegistry:
@@ -57,11 +70,18 @@ def registry() -> CollectorRegistry:
     return collected
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class MetricsMiddleware:
-    """Times every request by its route template (not its raw path: ids would explode labels)."""
+    """Times every request by its route template (not its raw path: ids would explode labels;
+    so would invented methods, counted as OTHER)."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app, self.service = app, service
+        # the labelled histograms by (method, route, status): `labels()` costs four times what
+        # `observe()` does, on every request of the hot path
+        self._timers: dict[tuple[str, str, int], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,10 +98,16 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            REQUEST_SECONDS.labels(self.service, scope["method"], route, str(status)).observe(
-                time.perf_counter() - start
-            )
+            self._timer(scope, status).observe(time.perf_counter() - start)
+
+    def _timer(self, scope: Scope, status: int) -> Histogram:
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+        key = (method, getattr(scope.get("route"), "path", "unmatched"), status)
+        timer = self._timers.get(key)
+        if timer is None:
+            timer = REQUEST_SECONDS.labels(self.service, method, key[1], str(status))
+            self._timers[key] = timer
+        return timer
 
 
 Refresh = Callable[[], Awaitable[None]]
@@ -93,7 +119,11 @@ def add_metrics(app: FastAPI, service: str, refresh: Refresh | None = None) -> N
 
     async def metrics(_request: Request) -> Response:
         if refresh is not None:
-            await refresh()
+            try:
+                async with asyncio.timeout(REFRESH_SECONDS):
+                    await refresh()
+            except Exception as e:  # noqa: BLE001 - any failure: the gauges keep their last value
+                log.warning("metrics: gauges not refreshed: %s: %s", type(e).__name__, e)
         return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
 
     app.add_api_route("/metrics", metrics, methods=["GET"], include_in_schema=False)

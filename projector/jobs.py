@@ -7,6 +7,9 @@ client, folded streams), so that a wake-up costs a few queries, not a new pool a
 A forked work horse (plain `rq worker`) gets a host of its own, which dies with it; correct, only
 colder. Duplicate and retried jobs are harmless: the runner takes each projection's lock or
 leaves it to the runner that has it.
+
+`rebuild_projections` is `orders projections rebuild` as a job, queued by the query API's admin
+endpoint so that a rebuild never runs inside an API process.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
@@ -23,7 +26,7 @@ from redis.exceptions import RedisError
 from orders.embedded import ensure_servers
 from orders.settings import Settings
 from orders.wakeup import FLAG
-from projector import live
+from projector import live, rebuild
 from projector.engine import LIVE_BATCH, Engine, open_engine
 
 log = logging.getLogger("projector.jobs")
@@ -73,6 +76,8 @@ def wake_up() -> int:
 
 
 async def _wake_up(engine: Engine) -> int:
+    # paced before the flag is cleared: the writes that land meanwhile queue no other job
+    await engine.paced(start=False)
     if engine.redis is not None:
         try:
             await engine.redis.delete(FLAG)
@@ -90,3 +95,40 @@ def sweep() -> int:
 
 async def _sweep(engine: Engine) -> int:
     return (await live.follow(engine)).covered
+
+
+def rebuild_projections(names: Sequence[str]) -> list[dict[str, Any]]:
+    """Rebuild the named projections (all if none) and switch them; what each became.
+
+    On an engine and an event loop of its own, in the job's thread: the host's loop goes on
+    following the feed (the worker's sweep) while the rebuild replays it. An unknown name or a
+    rebuild already running fails the job with a RebuildError saying so; a rebuild stopped
+    half-way (worker killed, job timeout) resumes from its progress row on the next one.
+    """
+    # imported here, not above: `projector.commands` imports the worker, which imports this module
+    from projector.commands import chosen  # noqa: PLC0415
+
+    projections = chosen(names)
+    endpoints = ensure_servers(Settings())
+
+    async def run() -> list[rebuild.Rebuilt]:
+        engine = await open_engine(
+            endpoints.database_url, endpoints.redis_url, application_name="projections-rebuild"
+        )
+        try:
+            await engine.store.sequence()
+            return await rebuild.rebuild(engine, projections, progress=False)
+        finally:
+            await engine.close()
+
+    return [
+        {
+            "projection": r.projection.name,
+            "generation": r.generation,
+            "position": r.position,
+            "replaced": r.replaced,
+            "redis_switched": r.redis_switched,
+            "seconds": round(r.seconds, 3),
+        }
+        for r in asyncio.run(run())
+    ]

@@ -11,11 +11,15 @@
     batching.py         the reads of one event-loop turn sent to Redis in one round trip
     postgres_source.py  the same answers from the PostgreSQL read models
     reads.py            Read (bytes, source, position) and Page
-    auth.py             the audit token: 401 / 403, 404 when auditing is disabled
+    auth.py             the audit and admin tokens: 401 / 403, 404 when a role is disabled
     audit.py            history, ?as_of=, the global feed, hash-chain verification
     history.py          an entity's events and its replayed state, from the event store
-    lag.py              each projection's lag, for /health_check
+    admin.py            the operators' endpoints: projection status, rebuilds
+    rebuilds.py         rebuilds queued for the projector's RQ workers, read back by id
+    lag.py              each projection's lag, for /health_check and the /metrics gauges
     errors.py           the refusals and their HTTP mapping (listed there)
+
+`/metrics` (request latency by route template, projection lag) is `orders.metrics`'s.
 
 `orders query-api` serves `orders.serve:query_app`, which builds the app with `create_app`.
 """

@@ -1,5 +1,6 @@
 """The query API's FastAPI app: the read models (Redis, then PostgreSQL), the event store for the
-auditors, the routes, and the projections' lag in the health check."""
+auditors, the operators' admin endpoints, the routes, the projections' lag in the health check
+and in `/metrics`."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
+from orders.metrics import add_metrics
 from orders.settings import Settings
 from orders.store import open_store
 from orders.web import Backends, Level, build_app, open_redis
+from query_api.admin import build_admin_router
 from query_api.audit import build_audit_router
-from query_api.auth import AuditGate
+from query_api.auth import build_gates
 from query_api.errors import ERRORS
-from query_api.hotpath import HotPathMiddleware
-from query_api.lag import read_lag
+from query_api.hotpath import HotPathMiddleware, hot_routes
+from query_api.lag import observe_lag, read_lag
 from query_api.postgres_source import PostgresSource
 from query_api.readmodels import ReadModels
+from query_api.rebuilds import RebuildQueue
 from query_api.redis_source import RedisSource
 from query_api.routes import build_routers
 from query_api.slashes import TrailingSlashMiddleware
@@ -33,7 +37,8 @@ DESCRIPTION = """Reads of the order platform, from the projections of the event 
 first, PostgreSQL when Redis misses or is down (`X-Read-Source` says which), with the feed
 position each answer reflects (`X-Projection-Position`). Send a command API response's
 `X-Consistency-Token` to read your own write. Auditors (bearer `ORDERS_AUDIT_TOKEN`) read
-histories, states as of a time or feed position, the global feed and the hash-chain check."""
+histories, states as of a time or feed position, the global feed and the hash-chain check.
+Operators (bearer `ORDERS_ADMIN_TOKEN`) read where the projections stand and queue rebuilds."""
 
 
 def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI:
@@ -43,19 +48,24 @@ def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI
             database_url, max_size=settings.db_pool_size, application_name="query-api"
         )
         redis = open_redis(redis_url, timeout=REDIS_TIMEOUT_SECONDS)
-        app.state.store = store
+        rebuilds = RebuildQueue(redis_url)
+        app.state.store, app.state.redis, app.state.rebuilds = store, redis, rebuilds
         app.state.reads = ReadModels(
             RedisSource(redis), PostgresSource(store.pool), wait_seconds=settings.consistency_wait
         )
         try:
             yield Backends(db_pool=store.pool, redis=redis)
         finally:
+            rebuilds.close()
             await redis.aclose()
             await store.close()
 
     async def projections() -> tuple[str, dict[str, Any], Level]:
-        report, level = await read_lag(app.state.store, app.state.reads)
+        report, level = await read_lag(app.state.store, app.state.redis)
         return "projections", report, level
+
+    async def lag_gauges() -> None:
+        await observe_lag(app.state.store, app.state.redis)
 
     app = build_app(
         "Orders query API",
@@ -63,14 +73,19 @@ def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI
         lifespan=lifespan,
         errors=ERRORS,
         health_checks=[projections],
+        reads_from_redis=True,  # with PostgreSQL down, Redis still answers: degraded, not down
         rate_limit_prefix="orders:ratelimit:query:",
         description=DESCRIPTION,
     )
-    # innermost, after the shared layer: the request id, CORS and the limiter see the path as sent
-    app.user_middleware.append(Middleware(TrailingSlashMiddleware))
-    app.user_middleware.append(Middleware(HotPathMiddleware, state=app.state))
-    app.state.audit_gate = AuditGate(settings.audit_token)
-    for router in build_routers():  # the hot routes first: routes are matched in order
+    app.state.gates = build_gates(settings)
+    reads = build_routers()
+    for router in reads:  # the hot routes first: routes are matched in order
         app.include_router(router)
     app.include_router(build_audit_router())
+    app.include_router(build_admin_router())
+    # innermost, after the shared layer: the request id, CORS and the limiter see the path as sent
+    app.user_middleware.append(Middleware(TrailingSlashMiddleware))
+    hot = hot_routes([route for router in reads for route in router.routes])
+    app.user_middleware.append(Middleware(HotPathMiddleware, state=app.state, routes=hot))
+    add_metrics(app, "query-api", refresh=lag_gauges)  # outermost: times the whole request
     return app

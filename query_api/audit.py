@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from eventstore import EventStore, RecordedEvent
 from orders.web import error_response
-from query_api.auth import AuditGate, bearer_token, require_auditor
+from query_api.auth import AUDITORS, check_token, require_auditor
 from query_api.errors import AUDIT_ERRORS, BadParameterError
 from query_api.history import Cut, read_as_of, read_history
 from query_api.resources import ID_MAX, RESOURCES, Resource
@@ -89,8 +89,7 @@ def parse_cut(as_of: str) -> Cut:
 
 async def state_as_of(request: Request, resource: Resource, id_key: int, as_of: str) -> Response:
     """GET /{resource}/{id}?as_of=...: the document replayed from the events up to that point."""
-    gate: AuditGate = request.app.state.audit_gate
-    gate.check(bearer_token(request.headers.get("authorization")))
+    check_token(request, AUDITORS)
     cut = parse_cut(as_of)
     store: EventStore = request.app.state.store
     doc = await read_as_of(store, resource.name, id_key, cut)

@@ -5,6 +5,10 @@
     ProjectionBehindError    X-Consistency-Token named a write the projection has not reached in
                              time (503 + Retry-After); an ApiError, so it carries its own headers
     ReadModelsUnavailableError  neither Redis nor PostgreSQL answered (503 + Retry-After)
+    RebuildQueueUnavailableError  Redis, holding the rebuild jobs, did not answer (503 +
+                             Retry-After)
+    RebuildAlreadyQueuedError  a rebuild of one of the projections is queued or running (409 +
+                             Location of that one); an ApiError (`rebuilds.py`)
 
 The event store's StoreUnavailableError (the auditors' reads) is a 503 too. A 404 is no
 exception here: the routes answer it with the read's headers.
@@ -16,6 +20,7 @@ from typing import Any
 
 from eventstore import StoreUnavailableError
 from orders.web import ApiError, ErrorMapping, ErrorRule, error_responses
+from query_api.rebuilds import RebuildQueueUnavailableError
 
 RETRY_AFTER_SECONDS = 1
 
@@ -64,7 +69,14 @@ ERRORS: ErrorMapping = {
     StoreUnavailableError: ErrorRule(
         503, "store_unavailable", "The event store is unavailable; retry.", {"Retry-After": "1"}
     ),
+    RebuildQueueUnavailableError: ErrorRule(
+        503,
+        "rebuild_queue_unavailable",
+        "The rebuild queue (Redis) is unavailable; retry.",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    ),
 }
 
 READ_ERRORS = error_responses(404, 422, 429, 500, 503)
 AUDIT_ERRORS = error_responses(401, 403, 404, 422, 429, 500, 503)
+ADMIN_ERRORS = error_responses(401, 403, 404, 409, 422, 429, 500, 503)

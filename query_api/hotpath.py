@@ -9,27 +9,41 @@ parameter that is not a plain number or a list filter, an out-of-range value, a 
 would answer it, or by the route itself (tests hold the two to the same bytes).
 
 It sits innermost, after the shared layer: request ids, CORS, the rate limiter and the error shape
-apply to it as to every route.
+apply to it as to every route. A request it answers carries, as a routed one does, the route it
+stands for in `scope["route"]`: the metrics outside time it under that route's template.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from starlette.datastructures import State
 from starlette.responses import Response
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from query_api.errors import UNAVAILABLE, ReadModelsUnavailableError
 from query_api.readmodels import ReadModels
 from query_api.reads import Page
-from query_api.resources import BY_NAME, ID_MAX, LIMIT_MAX, SKIP_MAX, Resource
+from query_api.resources import BY_NAME, ID_MAX, LIMIT_MAX, RESOURCES, SKIP_MAX, Resource
 from query_api.responses import document_response, page_response
 
 log = logging.getLogger("query_api.hotpath")
 
 _LEFT_TO_ROUTES = (b"x-consistency-token",)  # a token may wait and answer 422 / 503
+
+# resource name -> (the route of its list, the route of one of it)
+HotRoutes = Mapping[str, tuple[BaseRoute, BaseRoute]]
+
+
+def hot_routes(routes: Sequence[BaseRoute]) -> HotRoutes:
+    """The FastAPI routes of the reads answered here, among the read routers' routes (what the
+    router leaves in `scope["route"]` for them)."""
+    by_path = {r.path: r for r in routes if isinstance(r, APIRoute) and "GET" in (r.methods or ())}
+    return {r.name: (by_path[r.path], by_path[f"{r.path}/{{id_key}}"]) for r in RESOURCES}
 
 
 def _number(text: str, low: int, high: int) -> int | None:
@@ -78,9 +92,10 @@ def _target(path: str) -> tuple[Resource, int | None] | None:
 
 
 class HotPathMiddleware:
-    def __init__(self, app: ASGIApp, state: State) -> None:
+    def __init__(self, app: ASGIApp, state: State, routes: HotRoutes) -> None:
         self.app = app
         self.state = state  # the app's state: `reads` is set by the lifespan
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = None
@@ -104,10 +119,15 @@ class HotPathMiddleware:
         resource, id_key = target
         reads: ReadModels = self.state.reads
         try:
-            return await self._read(reads, resource, id_key, scope["query_string"], if_none_match)
+            response = await self._read(
+                reads, resource, id_key, scope["query_string"], if_none_match
+            )
         except ReadModelsUnavailableError as e:
             log.warning("GET %s -> 503: %s", scope["path"], e)
-            return UNAVAILABLE.render(e)
+            response = UNAVAILABLE.render(e)
+        if response is not None:  # what the router would have set: a dict lookup, no matching
+            scope["route"] = self.routes[resource.name][id_key is not None]
+        return response
 
     async def _read(
         self,

@@ -1,6 +1,9 @@
-"""The projections' lag, as an extra check of `/health_check`: how many feed positions and how
-many seconds each projection is behind the feed head, in PostgreSQL (its checkpoint) and in
-Redis (its applied position).
+"""The projections' lag: how many feed positions and how many seconds each projection is behind
+the feed head, in PostgreSQL (its checkpoint) and in Redis (its applied position).
+
+It is read one way, `projector.status.read_status` (what `orders projections status` prints),
+for three readers: `/health_check` (an extra check), `/metrics` (the lag gauges) and the admin
+status (`admin.py`).
 
 Lag never makes the API critical (reads still work, only older); it is a warning from
 WARNING_SECONDS or WARNING_EVENTS behind, and degraded from DEGRADED_SECONDS.
@@ -10,11 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.asyncio import Redis
+
 from eventstore import EventStore
+from orders.metrics import PROJECTION_LAG_EVENTS, PROJECTION_LAG_SECONDS
 from orders.web import Level
 from orders.web.health import overall
-from projector.schema import PROJECTIONS
-from query_api.readmodels import ReadModels
+from projector.status import Status, read_status
 
 WARNING_SECONDS = 5.0
 DEGRADED_SECONDS = 60.0
@@ -25,15 +30,6 @@ THRESHOLDS = {
     "warning_events": WARNING_EVENTS,
 }
 
-# Seconds behind: how long the oldest event the projection has not applied has been waiting.
-_CHECKPOINTS = """
-SELECT p.name, coalesce(c.position, 0), coalesce(c.generation, 1),
-       (SELECT extract(epoch FROM clock_timestamp() - e.recorded_at)::float8
-          FROM feed f JOIN events e USING (global_position)
-         WHERE f.feed_position = coalesce(c.position, 0) + 1)
-FROM unnest(%s::text[]) AS p(name) LEFT JOIN projection_checkpoints c USING (name)
-"""
-
 
 def _level(events_behind: int, seconds_behind: float) -> Level:
     if seconds_behind >= DEGRADED_SECONDS:
@@ -43,34 +39,49 @@ def _level(events_behind: int, seconds_behind: float) -> Level:
     return "healthy"
 
 
-async def read_lag(store: EventStore, reads: ReadModels) -> tuple[dict[str, Any], Level]:
-    status = await store.feed_status()
-    names = [p.name for p in PROJECTIONS]
-    async with reads.postgres.connection() as conn:
-        cur = await conn.execute(_CHECKPOINTS, (names,))
-        rows = await cur.fetchall()
+def lag_report(status: Status) -> tuple[dict[str, Any], Level]:
+    """The health check's `projections` entry, and its level."""
     lag: dict[str, Any] = {}
     levels: list[Level] = []
-    for name, position, generation, waiting in rows:
-        events_behind = max(status.head - position, 0)
-        seconds = round(waiting or 0.0, 3) if events_behind else 0.0
-        level = _level(events_behind, seconds)
+    for p in status.projections:
+        level = _level(p.lag_events, p.lag_seconds)
         levels.append(level)
-        lag[name] = {
+        lag[p.name] = {
             "health": level,
-            "generation": generation,
-            "position": position,
-            "redis_position": await reads.redis.position(name),
-            "events_behind": events_behind,
-            "seconds_behind": seconds,
+            "generation": p.generation,
+            "position": p.position,
+            "redis_position": p.redis_position,
+            "events_behind": p.lag_events,
+            "seconds_behind": p.lag_seconds,
         }
+    # open transactions holding the sequencer's horizon: committed writes wait outside the feed,
+    # a lag no checkpoint shows; named (not their query text: it may hold a client's data)
+    blockers = [
+        {"pid": b.pid, "application_name": b.application_name, "state": b.state,
+         "transaction_age_seconds": round(b.transaction_age_seconds, 1)}
+        for b in status.blockers
+    ]  # fmt: skip
+    levels += [_level(0, b.transaction_age_seconds) for b in status.blockers]
     health = overall(levels)
     report = {
         "status": "up",
         "health": health,
         "feed_head": status.head,
-        "unsequenced": status.pending,
+        "unsequenced": status.unsequenced,
+        "blockers": blockers,
         "lag": lag,
         "thresholds": THRESHOLDS,
     }
     return report, health
+
+
+async def read_lag(store: EventStore, redis: Redis | None) -> tuple[dict[str, Any], Level]:
+    return lag_report(await read_status(store, redis))
+
+
+async def observe_lag(store: EventStore, redis: Redis | None) -> None:
+    """Set the lag gauges, before a scrape of /metrics."""
+    status = await read_status(store, redis)
+    for p in status.projections:
+        PROJECTION_LAG_EVENTS.labels(p.name).set(p.lag_events)
+        PROJECTION_LAG_SECONDS.labels(p.name).set(p.lag_seconds)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 
 from query_api.audit import state_as_of
-from query_api.auth import SCHEME
+from query_api.auth import AUDITORS
 from query_api.errors import AUDIT_ERRORS, READ_ERRORS
 from query_api.reads import Page
 from query_api.resources import ID_MAX, LIMIT_MAX, RESOURCES, SKIP_MAX, Filters, Resource
@@ -85,7 +85,7 @@ def _routes(resource: Resource, router: APIRouter) -> None:
     router.add_api_route(
         "/{id_key}", read_document, methods=["GET"], summary=f"One of the {plural}",
         response_model=document, responses=ONE_RESPONSES, operation_id=f"read_{resource.name}",
-        openapi_extra={"security": [{}, {SCHEME: []}]},  # the token only for ?as_of=
+        openapi_extra={"security": [{}, {AUDITORS.scheme: []}]},  # the token only for ?as_of=
     )  # fmt: skip
 
 

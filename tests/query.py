@@ -31,7 +31,9 @@ def with_redis_db(url: str, db: int) -> str:
     parts = urlsplit(url)
     if parts.scheme == "unix":
         query = "&".join([q for q in parts.query.split("&") if q and not q.startswith("db=")])
-        return urlunsplit(parts._replace(query=f"{query}&db={db}" if query else f"db={db}"))
+        # spelled out: urlunsplit would drop the empty host ("unix:/path"), which redis-py's
+        # blocking client (RQ's) refuses
+        return f"unix://{parts.path}?{query + '&' if query else ''}db={db}"
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 

@@ -6,7 +6,7 @@
     errors.py      the error shape, ERROR_RESPONSES for OpenAPI, add_error_mapping(), the 500s
     ratelimit.py   the Redis rate limiter (per client address, fails open)
     clientip.py    the client address, X-Forwarded-For trusted only from configured proxies
-    bodylimit.py   413 for bodies over 1 MiB
+    bodylimit.py   413 for bodies over 1 MiB, 431 for headers over 32 KiB
     health.py      GET /health_check
 
 Exceptions raised here (both are Starlette HTTPExceptions, rendered in the error shape):

@@ -7,7 +7,7 @@ Middleware, outermost first (all pure ASGI except Starlette's CORS, which is pur
     CORSMiddleware             CORS_ORIGINS; also on error responses, so browsers can read them
     InternalErrorMiddleware    an escaped exception -> 500 with an error id, logged once
     RateLimitMiddleware        per client address in Redis; fails open
-    BodySizeLimitMiddleware    413 over 1 MiB
+    BodySizeLimitMiddleware    413 over 1 MiB of body, 431 over 32 KiB of headers
     (FastAPI's exception handlers: HTTPException, 422, the API's own error mapping)
 """
 
@@ -96,6 +96,7 @@ def build_app(
     errors: ErrorMapping | None = None,
     health_checks: Sequence[ExtraCheck] = (),
     health_timeout: float = 2.0,
+    reads_from_redis: bool = False,
     rate_limit_prefix: str = "orders:ratelimit:",
     max_body_bytes: int = MAX_BODY_BYTES,
     **fastapi_options: Any,
@@ -131,5 +132,7 @@ def build_app(
     install_error_handlers(app)
     if errors:
         add_error_mapping(app, errors)
-    add_health_route(app, live, health_checks, seconds=health_timeout)
+    add_health_route(
+        app, live, health_checks, seconds=health_timeout, reads_from_redis=reads_from_redis
+    )
     return app

@@ -4,7 +4,9 @@
     redis     up/down: down is "degraded" (the platform works without it, slower)
     db_pool   connections in use / pool maximum: warning >= 70 %, critical >= 90 %
 
-Overall: critical if any check is critical, else degraded, else warning, else healthy.
+Overall: critical if any check is critical, else degraded, else warning, else healthy. An API
+that serves reads from Redis (the query API) reports a down database as degraded while Redis
+answers, with `reads` naming the sources it still has.
 An API adds its own checks (the query API: projection lag) as async callables returning
 `(name, report, level)`; a check that raises or times out is reported as "degraded".
 """
@@ -114,9 +116,16 @@ async def _run_extra(check: ExtraCheck, seconds: float) -> tuple[str, Report, Le
 
 
 async def read_health(
-    backends: Backends, extra: Sequence[ExtraCheck] = (), *, seconds: float = 2.0
+    backends: Backends,
+    extra: Sequence[ExtraCheck] = (),
+    *,
+    seconds: float = 2.0,
+    reads_from_redis: bool = False,
 ) -> Report:
-    """The health document; `status` is the overall level. Each probe gets `seconds`."""
+    """The health document; `status` is the overall level. Each probe gets `seconds`.
+
+    `reads_from_redis`: the API serves reads from Redis when the database is down (the query
+    API), so a down database with Redis up is degraded, not critical, and `reads` says so."""
     pool_report, pool_level = check_pool(backends.db_pool)  # before the probe borrows one
     core = asyncio.gather(
         check_database(backends.db_pool, seconds), check_redis(backends.redis, seconds)
@@ -128,10 +137,26 @@ async def read_health(
     for name, report, level in extras:
         checks[name] = report
         levels.append(level)
+    if reads_from_redis:
+        checks["reads"] = _reads(db_report, redis_report)
+        if checks["reads"]["sources"] == ["redis"]:
+            levels[0] = db_report["health"] = "degraded"
     return {
         "status": overall(levels),
         "timestamp": datetime.now(UTC).isoformat(),
         "checks": checks,
+    }
+
+
+def _reads(db_report: Report, redis_report: Report) -> Report:
+    sources = [name for name, report in (("redis", redis_report), ("postgres", db_report))
+               if report["status"] == "up"]  # fmt: skip
+    if sources != ["redis"]:
+        return {"sources": sources}
+    return {
+        "sources": sources,
+        "detail": "PostgreSQL is down: reads are served from Redis only; reads that need"
+        " PostgreSQL (a consistency token, a miss, the audit) answer 503",
     }
 
 
@@ -155,11 +180,14 @@ def add_health_route(
     extra: Sequence[ExtraCheck] = (),
     *,
     seconds: float = 2.0,
+    reads_from_redis: bool = False,
 ) -> None:
     """`GET /health_check` and `/health_check/` (no redirect) on the app."""
 
     async def health_check() -> JSONResponse:
-        report = await read_health(backends, extra, seconds=seconds)
+        report = await read_health(
+            backends, extra, seconds=seconds, reads_from_redis=reads_from_redis
+        )
         return JSONResponse(report, status_code=503 if report["status"] == "critical" else 200)
 
     responses: dict[int | str, dict[str, Any]] = {

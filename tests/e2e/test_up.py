@@ -1,88 +1,69 @@
-"""`orders up` as a user runs it: the whole platform in one process tree, stopped by Ctrl-C."""
+"""`orders up` as a user runs it: the whole platform in one process tree, stopped by Ctrl-C.
+
+The platform is `loadtest.platform.Platform` (the load test's and the benchmarks' launcher), on
+its own embedded servers, with two workers per API: `/metrics` must add up across them."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
 
+from loadtest.platform import Platform
+
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
+ADMIN = {"Authorization": "Bearer admin-secret"}
+ONE_PRODUCT = (
+    "orders_http_request_duration_seconds_count"
+    '{method="GET",route="/products/{id_key}",service="query-api",status="200"}'
+)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Platform:
-    def __init__(self, data: Path) -> None:
-        self.data = data
-        self.command_port, self.query_port = free_port(), free_port()
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("DATABASE_", "REDIS_", "POSTGRES_", "ORDERS_"))}  # fmt: skip
-        env |= {
-            "ORDERS_DATA_DIR": str(data), "ORDERS_COMMAND_PORT": str(self.command_port),
-            "ORDERS_QUERY_PORT": str(self.query_port), "RATE_LIMIT_ENABLED": "false",
-            "ORDERS_AUDIT_TOKEN": "audit-secret", "LOG_LEVEL": "WARNING",
-        }  # fmt: skip
-        self.log = (data.parent / f"up-{self.command_port}.log").open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "orders.cli", "up"], cwd=ROOT, env=env,
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.command = httpx.Client(base_url=f"http://127.0.0.1:{self.command_port}", timeout=10)
-        self.query = httpx.Client(base_url=f"http://127.0.0.1:{self.query_port}", timeout=10)
-
-    def wait_healthy(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, Path(self.log.name).read_text()
-            try:
-                if (
-                    self.command.get("/health_check").status_code == 200
-                    and self.query.get("/health_check").status_code == 200
-                ):
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        pytest.fail("the platform did not become healthy:\n" + Path(self.log.name).read_text())
-
-    def descendants(self) -> list[psutil.Process]:
-        return psutil.Process(self.process.pid).children(recursive=True)
-
-    def interrupt(self) -> None:
-        self.process.send_signal(signal.SIGINT)
-        assert self.process.wait(60) == 0, Path(self.log.name).read_text()
-        self.command.close()
-        self.query.close()
-        self.log.close()
+def platform_on(data: Path) -> Platform:
+    return Platform(
+        data, workers=2, own_servers=True,
+        extra_env={"ORDERS_AUDIT_TOKEN": "audit-secret", "ORDERS_ADMIN_TOKEN": "admin-secret"},
+    )  # fmt: skip
 
 
 @pytest.fixture
 def data(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "data"
-    subprocess.run(  # the test's own embedded servers, should a failure have left them running
-        [sys.executable, "-m", "orders.cli", "servers", "stop"], cwd=ROOT, check=False,
-        env={**os.environ, "ORDERS_DATA_DIR": str(tmp_path / "data")}, capture_output=True,
-    )  # fmt: skip
+    if (tmp_path / "data").exists():  # its own embedded servers, should a failure leave them up
+        platform_on(tmp_path / "data").orders("servers", "stop")
+
+
+def metric(api: httpx.Client, series: str) -> float:
+    text = api.get("/metrics").text
+    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+              if line.startswith(series)]  # fmt: skip
+    assert values, f"{series} not in /metrics"
+    return sum(values)
+
+
+def until(check: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.2)
+
+
+def rebuilt(reads: httpx.Client, location: str) -> bool:
+    body: dict[str, Any] = reads.get(location, headers=ADMIN).json()
+    assert body["status"] != "failed", body["error"]
+    return body["status"] == "finished"
 
 
 def test_the_platform_runs_the_order_flow_stops_cleanly_and_keeps_its_data(data: Path) -> None:
-    platform = Platform(data)
-    platform.wait_healthy()
-    api = platform.command
+    platform = platform_on(data)
+    platform.start(timeout=90)
+    api = httpx.Client(base_url=platform.command_url, timeout=10)
+    reads = httpx.Client(base_url=platform.query_url, timeout=10)
     category = api.post("/categories", json={"name": "Books"}).json()["id_key"]
     product = api.post(
         "/products", json={"name": "Dune", "price": 9.5, "stock": 10, "category_id": category}
@@ -96,23 +77,46 @@ def test_the_platform_runs_the_order_flow_stops_cleanly_and_keeps_its_data(data:
                                            "product_id": product, "quantity": 1})  # fmt: skip
     assert line.status_code == 201
     token = line.headers["x-consistency-token"]
-    read = platform.query.get(f"/products/{product}", headers={"X-Consistency-Token": token})
+    read = reads.get(f"/products/{product}", headers={"X-Consistency-Token": token})
     assert (read.status_code, read.json()["stock"]) == (200, 9)
 
-    children = platform.descendants()
+    # /metrics: the two workers' counts add up; the hot path's reads under their template
+    before = metric(reads, ONE_PRODUCT)
+    for _ in range(6):
+        assert reads.get(f"/products/{product}").status_code == 200
+    assert metric(reads, ONE_PRODUCT) - before == 6
+    assert metric(api, 'orders_appends_total{outcome="ok"}') >= 6
+    until(lambda: metric(reads, 'orders_projection_lag_events{projection="products"}') == 0)
+
+    # an operator's rebuild over HTTP, run by the platform's projector worker
+    queued = reads.post("/admin/projections/rebuilds", json={"projections": ["products"]},
+                        headers=ADMIN)  # fmt: skip
+    assert queued.status_code == 202, queued.text
+    location = queued.headers["location"]
+    until(lambda: rebuilt(reads, location))
+    status = reads.get("/admin/projections", headers=ADMIN).json()
+    products = next(p for p in status["projections"] if p["name"] == "products")
+    assert products["generation"] == 2
+    assert reads.get(f"/products/{product}").json()["stock"] == 9
+
+    assert platform.process is not None
+    children = psutil.Process(platform.process.pid).children(recursive=True)
     assert len(children) >= 3
-    platform.interrupt()
+    api.close()
+    reads.close()
+    assert platform.stop() == 0, platform.log_tail()
     time.sleep(0.5)
     survivors = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert survivors == []
 
-    again = Platform(data)
+    again = platform_on(data)
     try:
-        again.wait_healthy()
-        deadline = time.monotonic() + 10
-        while (response := again.query.get(f"/products/{product}")).status_code != 200:
-            assert time.monotonic() < deadline, response.text
-            time.sleep(0.2)
-        assert response.json()["stock"] == 9
+        again.start(timeout=90)
+        with httpx.Client(base_url=again.query_url, timeout=10) as reads_again:
+            deadline = time.monotonic() + 10
+            while (response := reads_again.get(f"/products/{product}")).status_code != 200:
+                assert time.monotonic() < deadline, response.text
+                time.sleep(0.2)
+            assert response.json()["stock"] == 9
     finally:
-        again.interrupt()
+        assert again.stop() == 0, again.log_tail()
