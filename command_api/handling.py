@@ -25,6 +25,7 @@ from domain.aggregates import DECIDERS
 from domain.claims import Claim, claim_changes, conflict_for
 from domain.decider import fold
 from domain.decisions import EdgeCommand, decide, primary, reads
+from domain.errors import DomainError
 from domain.streams import parse_stream_id
 from eventstore import Claim as StoreClaim
 from eventstore import (
@@ -55,6 +56,12 @@ class PreconditionFailedError(Exception):
 
 class TooMuchContentionError(Exception):
     """The streams kept changing under the command; the client may retry."""
+
+
+class _TornReadError(Exception):
+    """A refusal decided on streams that moved while they were read: those that depend on the
+    primary stream's state are read after it, so together they may show a state that never
+    existed (an order's line read before its removal, the line's product after). Retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +112,13 @@ async def load(store: EventStore, stream_ids: Iterable[str]) -> dict[str, Loaded
     return loaded
 
 
+async def _moved(store: EventStore, loaded: Mapping[str, Loaded]) -> bool:
+    """Whether any stream is now at another version than it was read at (one statement, so
+    one snapshot: if none moved, the refusal was decided on a state that did exist)."""
+    now = await store.read_streams(list(loaded))
+    return any(len(now.get(s, ())) != one.version for s, one in loaded.items())
+
+
 async def _primary_stream(store: EventStore, command: EdgeCommand) -> str | None:
     target = primary(command)
     if isinstance(target, Claim):
@@ -153,10 +167,16 @@ async def _attempt(
     if edge.if_match is not None and stream and loaded[stream].version != edge.if_match:
         raise PreconditionFailedError(edge.if_match, loaded[stream].version)
     needed = reads(command, state) - {stream}
-    loaded |= await load(store, needed - loaded.keys())
+    dependent = needed - loaded.keys()
+    loaded |= await load(store, dependent)
     loaded = {s: loaded[s] for s in needed | ({stream} if stream else set())}
     others = {s: loaded[s].state for s in needed}
-    events_by_stream = decide(command, state, others)
+    try:
+        events_by_stream = decide(command, state, others)
+    except DomainError:
+        if dependent and await _moved(store, loaded):
+            raise _TornReadError from None
+        raise
     states = {s: one.state for s, one in loaded.items()}
     versions = {s: one.version for s, one in loaded.items()}
     if not events_by_stream:
@@ -202,7 +222,7 @@ async def handle(
                 return stored, True
         try:
             return await _attempt(store, command, edge, render, fresh=fresh and attempt == 0)
-        except WrongExpectedVersionError:
+        except (WrongExpectedVersionError, _TornReadError):
             APPENDS.labels("version_conflict").inc()
             COMMAND_RETRIES.inc()
             await asyncio.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, 0.002 * 2**attempt)))  # noqa: S311

@@ -44,6 +44,9 @@ def redact(text: str) -> str:
 
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        request_id = getattr(record, "request_id", None)
+        if isinstance(request_id, str):  # the client's X-Request-ID: a card number is "sane"
+            record.request_id = redact(request_id)
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

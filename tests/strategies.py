@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from domain import bill, category, client, decisions, order, product, review
+from domain import bill, category, client, codec, decisions, order, product, review
 from domain.aggregates import DECIDERS
 from domain.claims import Claim, claim_changes, conflict_for
 from domain.decider import Decider, fold
@@ -361,3 +361,26 @@ def refusal(world: World, command: Any) -> DomainError:
         world.handle(command)
     assert world.streams == before
     return refused.value
+
+
+# --- stored data of old schema versions, for the upcasters ---------------------------------
+
+# Words of a name, and the odd whitespace version 1 writers left between them.
+WORDS = st.text(st.characters(blacklist_categories=["Z", "Cc", "Cs"]), min_size=1, max_size=8)
+_GAPS = st.sampled_from([" ", "  ", "\t", " \n "])
+_FULL_NAMES = st.one_of(
+    st.none(),
+    st.text(max_size=20),
+    st.lists(WORDS, min_size=1, max_size=4).flatmap(lambda ws: _GAPS.map(lambda g: g.join(ws))),
+)
+
+
+def stored_v1(cls: type[Event]) -> st.SearchStrategy[dict[str, Any]]:
+    """The JSON data version 1 of a client event held: no `lastname`, one full `name`."""
+
+    def v1(event: Event, full_name: str | None) -> dict[str, Any]:
+        data = codec.encode(event)[2]
+        del data["lastname"]
+        return {**data, "name": full_name}
+
+    return st.builds(v1, events_of(cls), _FULL_NAMES)

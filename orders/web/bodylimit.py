@@ -1,9 +1,14 @@
-"""Request bodies over a limit (1 MiB) are refused with 413, without holding them in memory.
+"""Request bodies over a limit (1 MiB) are refused with 413, without holding them in memory;
+request headers over theirs (32 KiB in all) with 431.
 
 A declared `Content-Length` over the limit is refused before the route runs. A body streamed
 without one is counted chunk by chunk as the route reads it; the chunk that crosses the limit
 raises `BodyTooLargeError`, an HTTPException, so FastAPI's body parsing lets it through to the
 error handlers (any other exception from `receive` it would turn into a 400).
+
+uvicorn's default HTTP parser (httptools) sets no limit on headers at all: an 8 MiB header, or
+thousands of them, reach the app. Proxies refuse far less (nginx: 8 KiB a line), so the header
+limit here only makes the app refuse, consistently, what a proxy in front would.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orders.web.errors import error_response
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_HEADER_BYTES = 32 * 1024
 
 
 class BodyTooLargeError(HTTPException):
@@ -33,8 +39,14 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
+def _header_bytes(scope: Scope) -> int:
+    """The size of the header lines as sent (`name: value\r\n` each)."""
+    return sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+
+
 class BodySizeLimitMiddleware:
-    """Pure ASGI: 413 in the platform's error shape for bodies over `max_bytes`."""
+    """Pure ASGI: 413 in the platform's error shape for bodies over `max_bytes`, 431 for headers
+    over MAX_HEADER_BYTES."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -43,6 +55,10 @@ class BodySizeLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if _header_bytes(scope) > MAX_HEADER_BYTES:
+            detail = f"Request headers too large: the limit is {MAX_HEADER_BYTES} bytes."
+            await error_response(431, detail)(scope, receive, send)
             return
         declared = _declared_length(scope)
         if declared is not None and (declared < 0 or declared > self.max_bytes):

@@ -81,6 +81,7 @@ _DESCRIPTIONS = {
     409: "Conflict with the current state.",
     412: "If-Match did not match the current version.",
     413: "Request body over 1 MiB.",
+    431: "Request headers over 32 KiB in all.",
     422: "Validation error: `detail` lists the fields.",
     429: "Rate limit exceeded; see Retry-After.",
     500: "Internal error: only an error id is returned.",
@@ -99,22 +100,25 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 class ErrorJSONResponse(JSONResponse):
     """A client's input echoed back in a 422 may be no valid JSON number: orjson turns a
-    non-finite one (1e400) into null; an integer beyond 64 bits goes out as a string."""
+    non-finite one (1e400) into null; an integer beyond 64 bits goes out as a string. Nor may
+    it be valid text: a lone surrogate (`"\\ud800"` in the JSON sent) goes out escaped."""
 
     def render(self, content: Any) -> bytes:
         try:
             return orjson.dumps(content, default=str)
-        except TypeError:  # orjson refuses integers beyond 64 bits, even with default=
-            return orjson.dumps(_big_ints_as_text(content), default=str)
+        except TypeError:  # orjson refuses big integers (even with default=) and surrogates
+            return orjson.dumps(_encodable(content), default=str)
 
 
-def _big_ints_as_text(value: Any) -> Any:
+def _encodable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _big_ints_as_text(v) for k, v in value.items()}
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_big_ints_as_text(v) for v in value]
+        return [_encodable(v) for v in value]
     if isinstance(value, int) and not -(2**63) <= value < 2**64:
         return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
     return value
 
 
@@ -211,6 +215,8 @@ async def _on_http_exception(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code in {204, 304}:  # no body allowed
         return Response(status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):  # noqa: PLR2004
+        return _not_utf8()
     code = getattr(exc, "code", None)
     return error_response(
         exc.status_code,
@@ -218,6 +224,14 @@ async def _on_http_exception(_request: Request, exc: Exception) -> Response:
         code if isinstance(code, str) else None,
         headers=exc.headers,
     )
+
+
+def _not_utf8() -> Response:
+    """FastAPI answers a JSON body that is not UTF-8 with a bare 400 (any other malformed JSON is
+    its 422): JSON is UTF-8 (RFC 8259), so this is malformed JSON too, and gets the same 422."""
+    error = {"type": "json_invalid", "loc": ["body"], "msg": "JSON decode error",
+             "ctx": {"error": "the body is not UTF-8"}}  # fmt: skip
+    return error_response(422, [error], "validation_error")
 
 
 def _lossy_text(raw: bytes) -> str:

@@ -3,61 +3,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from orders.embedded import Endpoints
 from orders.web import MAX_BODY_BYTES
 from tests.integration.web_demo import demo_app, demo_settings
+from tests.served import served
 
 pytestmark = pytest.mark.integration
 
 CALLS = 5
 
 
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        lifespan="on",
-        # the platform's rule for X-Forwarded-For, not uvicorn's (which trusts 127.0.0.1)
-        proxy_headers=False,
-        log_config=None,
-        access_log=False,
-        ws="none",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    async with asyncio.timeout(10):
-        while not server.started:  # uvicorn offers a flag, not an event, to wait on
-            if task.done():
-                task.result()  # a failed startup raises here
-                raise RuntimeError("uvicorn exited before it started")
-            await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
-
-
 @pytest.fixture
 async def http(servers: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
     app = demo_app(demo_settings(RATE_LIMIT_CALLS=CALLS), redis_url=servers.redis_url)
-    async for base_url in served(app):
-        async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-            yield client
+    async with served(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        yield client
 
 
 async def test_over_http_a_request_gets_an_id_and_a_time(http: httpx.AsyncClient) -> None:

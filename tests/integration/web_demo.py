@@ -158,14 +158,14 @@ def client_as(app: FastAPI, address: str) -> httpx.AsyncClient:
 
 
 @contextmanager
-def captured_logs() -> Iterator[io.StringIO]:
+def captured_logs(level: int = logging.INFO) -> Iterator[io.StringIO]:
     """Lines as the platform's handler writes them (redacted, with request ids)."""
     stream = io.StringIO()
     handler = build_handler("test", stream)
     root = logging.getLogger()
     previous = root.level
     root.addHandler(handler)
-    root.setLevel(logging.INFO)
+    root.setLevel(level)
     try:
         yield stream
     finally:
