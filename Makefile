@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # the machine's own PostgreSQL 15, for the second pass of the event-store tests in CI
 SYSTEM_PG ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-system-pg bench loadtest lint typecheck clean-data
+.PHONY: run test test-system-pg faults soak bench loadtest lint typecheck clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ test: $(STAMP)
 # The event store's tests once more on another PostgreSQL (CI: the machine's PostgreSQL 15).
 test-system-pg: $(STAMP)
 	DATABASE_URL=$(SYSTEM_PG) $(BIN)/pytest -q -p no:cacheprovider tests/integration -k eventstore
+
+# Fault injection against the running services, every fault more times (the short set runs in
+# `make test`), and the soak: mixed traffic with random faults, then the final invariants.
+faults: $(STAMP)
+	ORDERS_FAULTS=full $(BIN)/pytest -q -p no:cacheprovider -m faults tests/faults
+
+MINUTES ?= 10
+soak: $(STAMP)
+	$(BIN)/orders soak --minutes $(MINUTES)
 
 bench: $(STAMP)
 	$(BIN)/orders bench all

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from orders.embedded import Endpoints, ensure_servers, stop_embedded
 from orders.logs import setup_logging
@@ -154,7 +155,27 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return bench.run(args.suite, settings, seconds=args.seconds, events=args.events)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def cmd_soak(args: argparse.Namespace, settings: Settings) -> int:
+    from loadtest import soak  # noqa: PLC0415
+
+    data_dir = args.data_dir or settings.data_dir.resolve() / "soak"
+    return soak.run(
+        data_dir, minutes=args.minutes, seed=args.seed, shoppers=args.shoppers, keep=args.keep
+    )
+
+
+def _soak_arguments(soak: argparse.ArgumentParser) -> None:
+    soak.add_argument("--minutes", type=float, default=10.0, help="traffic time (default 10)")
+    soak.add_argument("--seed", type=int, default=7, help="of the traffic and the faults")
+    soak.add_argument("--shoppers", type=int, default=4, help="concurrent clients")
+    soak.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="its own servers' folder, wiped first (default: <ORDERS_DATA_DIR>/soak)",
+    )  # fmt: skip
+    soak.add_argument("--keep", action="store_true", help="keep the folder afterwards")
+
+
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - a few lines per subcommand
     parser = argparse.ArgumentParser(prog="orders", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -222,6 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--seconds", type=float, default=5.0, help="duration of each load step")
     bench.add_argument("--events", type=int, default=200_000, help="events the projector rebuilds")
+
+    _soak_arguments(add(
+        "soak", cmd_soak,
+        "mixed traffic with random faults (projector and API workers killed, PostgreSQL and"
+        " Redis stopped, the feed's horizon held) for a bounded time on 127.0.0.1, then the"
+        " final invariants; exit 1 if any fails",
+    ))  # fmt: skip
     return parser
 
 

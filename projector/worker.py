@@ -48,8 +48,8 @@ def run(settings: Settings, *, sweep_seconds: float = SWEEP_SECONDS, burst: bool
 def _work(redis_url: str, *, burst: bool) -> None:
     while True:
         connection = redis.Redis.from_url(redis_url)
-        worker = SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection)
-        try:
+        try:  # the worker's constructor talks to Redis already (CLIENT SETNAME)
+            worker = SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection)
             worker.work(burst=burst, logging_level=logging.getLevelName(log.getEffectiveLevel()))
         except (redis.ConnectionError, redis.TimeoutError) as e:
             log.warning(

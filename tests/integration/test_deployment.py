@@ -103,7 +103,7 @@ def test_the_dockerfile_copies_every_package() -> None:
     [
         [], ["migrate"], ["up"], ["command-api"], ["query-api"], ["projector"],
         ["projections"], ["projections", "status"], ["projections", "rebuild"],
-        ["audit"], ["audit", "verify"], ["demo-data"], ["bench"],
+        ["audit"], ["audit", "verify"], ["demo-data"], ["bench"], ["soak"],
     ],
 )  # fmt: skip
 def test_every_cli_command_has_help(args: list[str]) -> None:

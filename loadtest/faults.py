@@ -1,0 +1,155 @@
+"""The faults of issue 9, each one short and self-healing, injected into a running `Cluster`:
+the soak draws them at random, the fault tests call them by name.
+
+Each returns a line of what it observed; a fault that could not do what it promises (a Redis
+that will not come back, a blocker that `orders projections status` does not name) raises.
+They block (signals, subprocesses, servers starting): call them from a thread next to traffic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import httpx
+import psycopg
+
+from loadtest.cluster import Cluster
+
+BLOCKER_APPLICATION = "faults-long-transaction"
+
+
+def kill_projector(cluster: Cluster, _rng: random.Random) -> str:
+    pid = cluster.kill_projector()
+    return f"projector {pid} killed"
+
+
+def kill_projector_in_rebuild(cluster: Cluster, rng: random.Random) -> str:
+    """Start `orders projections rebuild`, SIGKILL the projector while it runs (and, one time
+    in three, the rebuild itself); a killed rebuild is run again to completion."""
+    with _rebuild_process(cluster) as rebuild:
+        _wait_rebuilding(cluster.database_url, rebuild)
+        time.sleep(rng.uniform(0.0, 0.5))
+        pid = cluster.kill_projector()
+        killed_rebuild = rebuild.poll() is None and rng.random() < 1 / 3
+        if killed_rebuild:
+            rebuild.send_signal(signal.SIGKILL)
+            cluster.faults.add("rebuild_killed")
+        rebuild.wait(600)
+    if killed_rebuild:
+        cluster.orders("projections", "rebuild")
+    elif rebuild.returncode != 0:
+        raise RuntimeError(f"the rebuild failed: {rebuild.returncode}")
+    cluster.faults.add("projector_killed_in_rebuild")
+    return f"projector {pid} killed during a rebuild" + (" (rebuild killed too)" * killed_rebuild)
+
+
+def _wait_rebuilding(database_url: str, rebuild: subprocess.Popen[bytes]) -> None:
+    """Until a rebuild's progress row exists (it is under way) or the rebuild has ended."""
+    deadline = time.monotonic() + 60
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while rebuild.poll() is None and time.monotonic() < deadline:
+            row = conn.execute("SELECT count(*) FROM projection_rebuilds").fetchone()
+            if row and row[0]:
+                return
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _rebuild_process(cluster: Cluster) -> Iterator[subprocess.Popen[bytes]]:
+    rebuild = subprocess.Popen(
+        [sys.executable, "-m", "orders.cli", "projections", "rebuild"], env=cluster.platform.env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield rebuild
+    finally:
+        if rebuild.poll() is None:
+            rebuild.kill()
+            rebuild.wait()
+
+
+def redis_outage(cluster: Cluster, rng: random.Random) -> str:
+    kill = rng.random() < 0.5  # noqa: PLR2004
+    down = rng.uniform(1.5, 5.0)
+    cluster.servers.stop_redis(kill=kill)
+    time.sleep(down)
+    cluster.servers.start_redis()
+    return f"Redis {'killed' if kill else 'stopped'} for {down:.1f} s"
+
+
+def postgres_outage(cluster: Cluster, rng: random.Random) -> str:
+    immediate = rng.random() < 0.3  # noqa: PLR2004
+    down = rng.uniform(1.5, 5.0)
+    cluster.servers.stop_postgres(immediate=immediate)
+    time.sleep(down)
+    cluster.servers.start_postgres()
+    return f"PostgreSQL {'crashed' if immediate else 'stopped'} for {down:.1f} s"
+
+
+@contextlib.contextmanager
+def horizon_held(database_url: str) -> Iterator[int]:
+    """An open transaction holding an xid (so the sequencer's horizon) until the block ends;
+    its backend PID."""
+    with psycopg.connect(database_url, application_name=BLOCKER_APPLICATION) as conn:
+        conn.execute("SELECT pg_current_xact_id()")
+        try:
+            yield conn.info.backend_pid
+        finally:
+            conn.rollback()
+
+
+def hold_horizon(cluster: Cluster, rng: random.Random) -> str:
+    """Hold the horizon while the traffic writes: `orders projections status` and the query
+    API's health must name the blocking backend (once a write waits behind it)."""
+    held = rng.uniform(2.0, 6.0)
+    with horizon_held(cluster.database_url) as pid:
+        deadline = time.monotonic() + held
+        by_status = by_health = False
+        while time.monotonic() < deadline:
+            status = cluster.orders("projections", "status")
+            by_status = by_status or f"pid {pid} ({BLOCKER_APPLICATION})" in status
+            by_health = by_health or pid in _health_blockers(cluster)
+            time.sleep(0.5)
+    cluster.faults.add("horizon_held")
+    if not (by_status and by_health):
+        raise RuntimeError(
+            f"the blocker pid {pid} was not named by"
+            + " and".join([" projections status"] * (not by_status) + [" health"] * (not by_health))
+        )
+    return f"horizon held by pid {pid} for {held:.1f} s, named by projections status and health"
+
+
+def _health_blockers(cluster: Cluster) -> set[int]:
+    try:
+        report = httpx.get(f"{cluster.query_url}/health_check", timeout=5).json()
+        return {b["pid"] for b in report["checks"]["projections"]["blockers"]}
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def kill_api_worker(cluster: Cluster, _rng: random.Random) -> str:
+    busiest = cluster.busiest_worker()
+    if busiest is None:
+        return "no command API worker to kill"
+    worker, in_flight = busiest
+    workers = len(cluster.api_workers())
+    cluster.kill_api_worker(worker)
+    cluster.wait_workers(workers)
+    return f"command API worker {worker.pid} killed with {in_flight} request(s) in flight"
+
+
+Fault = Callable[[Cluster, random.Random], str]
+FAULTS: dict[str, Fault] = {
+    "kill projector": kill_projector,
+    "kill projector in rebuild": kill_projector_in_rebuild,
+    "redis outage": redis_outage,
+    "postgres outage": postgres_outage,
+    "hold horizon": hold_horizon,
+    "kill api worker": kill_api_worker,
+}
