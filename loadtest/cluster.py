@@ -10,7 +10,7 @@ with the servers' URLs in their environment (so no service ever starts a server 
 restarts a service when asked to. Ports, the environment and the `orders` runner come from
 `loadtest.platform.Platform`.
 
-Faults it injects: SIGKILL of the projector or of one API worker (uvicorn's supervisor replaces
+Faults it injects: SIGKILL of the projector or of one API worker (the server's supervisor replaces
 the worker); its `servers` (`loadtest.servers`) stop and start PostgreSQL and Redis. Every
 address is 127.0.0.1 or a unix socket in the data folder.
 """
@@ -238,7 +238,7 @@ class Cluster:
         return pid
 
     def api_workers(self, name: str = "command-api") -> list[psutil.Process]:
-        """The uvicorn worker processes of an API (its supervisor restarts a dead one)."""
+        """The worker processes of an API (its supervisor restarts a dead one)."""
         try:
             children = psutil.Process(self.services[name].pid).children(recursive=True)
         except psutil.NoSuchProcess:
@@ -302,8 +302,9 @@ class Cluster:
 
 
 def _is_worker(process: psutil.Process) -> bool:
-    """uvicorn's workers are multiprocessing children (its resource tracker is not a worker)."""
+    """The server's workers are its forked children, with its own command line (granian);
+    multiprocessing's resource tracker, should one run, is not a worker."""
     try:
-        return "spawn_main" in " ".join(process.cmdline())
+        return "resource_tracker" not in " ".join(process.cmdline())
     except psutil.Error:
         return False

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-import uvicorn
 from fastapi import FastAPI
+
+from orders.serve import run_server
 
 
 def create_app() -> FastAPI:
@@ -24,11 +25,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    uvicorn.run(
-        "loadtest.trivial:create_app", factory=True, host="127.0.0.1", port=args.port,
-        workers=args.workers, log_level="warning", proxy_headers=False, server_header=False,
-        access_log=False,
-    )  # fmt: skip
+    # the APIs' own server and settings (orders.serve)
+    run_server(
+        "loadtest.trivial:create_app",
+        host="127.0.0.1",
+        port=args.port,
+        workers=args.workers,
+        log_level="WARNING",
+    )
 
 
 if __name__ == "__main__":

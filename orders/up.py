@@ -103,7 +103,7 @@ def _start(service: Service, env: dict[str, str]) -> subprocess.Popen[str]:
 
 
 def _signal_group(child: subprocess.Popen[str], signum: int) -> None:
-    """Each service is a process group (uvicorn's workers, say): signal all of it."""
+    """Each service is a process group (an API's server and its workers): signal all of it."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signum)
 
