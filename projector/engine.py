@@ -4,8 +4,6 @@ without it), and the folded streams it keeps between runs. Built by whoever runs
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -22,10 +20,6 @@ LIVE_BATCH = 1000  # events per batch when following the feed: small, so writes 
 REBUILD_BATCH = (
     50_000  # events per batch in a rebuild: large, so a busy stream is written once per batch
 )
-# Catch-ups closer together than this wait for the rest of it. Each has a fixed cost (a lock, a
-# checkpoint, a feed check and a write per projection); under a stream of writes, pacing makes
-# each one cover a batch instead of an event or two, for at most this much more lag.
-CATCH_UP_PACE_SECONDS = 0.02
 LIVE_CACHE = 50_000  # streams kept folded per projection between runs
 REBUILD_CACHE = 2_000_000  # a rebuild keeps every stream, so it never reads one back
 
@@ -38,8 +32,6 @@ class Engine:
     rebuild_batch: int = REBUILD_BATCH
     caches: dict[tuple[str, int], StreamCache] = field(default_factory=dict)
     sink: RedisSink | None = field(init=False)
-    pace_seconds: float = CATCH_UP_PACE_SECONDS
-    _caught_up_at: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
         self.sink = None if self.redis is None else RedisSink(self.redis)
@@ -53,14 +45,6 @@ class Engine:
                 del self.caches[key]
             held = self.caches[(projection.name, generation)] = StreamCache(LIVE_CACHE)
         return held
-
-    async def paced(self, *, start: bool = True) -> None:
-        """Wait until the pace allows the next catch-up; `start`: count it as started now."""
-        pause = self._caught_up_at + self.pace_seconds - time.monotonic()
-        if pause > 0:
-            await asyncio.sleep(pause)
-        if start:
-            self._caught_up_at = time.monotonic()
 
     async def close(self) -> None:
         if self.redis is not None:

@@ -76,8 +76,6 @@ def wake_up() -> int:
 
 
 async def _wake_up(engine: Engine) -> int:
-    # paced before the flag is cleared: the writes that land meanwhile queue no other job
-    await engine.paced(start=False)
     if engine.redis is not None:
         try:
             await engine.redis.delete(FLAG)

@@ -157,7 +157,6 @@ async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
     projections: Sequence[Projection] = PROJECTIONS
     failures = 0
     while time.monotonic() < deadline:
-        await engine.paced()
         try:
             sequenced = await engine.store.sequence()
             done = await catch_up(engine, projections)
