@@ -279,9 +279,18 @@ class Cluster:
         return int(worker.pid)
 
     def wait_workers(self, n: int, name: str = "command-api", timeout: float = 60) -> None:
-        """Until the API has `n` workers again, all answering (its supervisor restarts them)."""
+        """Until the API has `n` workers again, all answering (its supervisor restarts them),
+        and old enough that the next kill is a crash, not a crash loop (CRASH_LOOP_SECONDS)."""
         deadline = time.monotonic() + timeout
-        while len(self.api_workers(name)) < n or not self.healthy():
+
+        def settled() -> bool:
+            workers = self.api_workers(name)
+            with contextlib.suppress(psutil.Error):
+                young = [w for w in workers if time.time() - w.create_time() < CRASH_LOOP_SECONDS]
+                return len(workers) >= n and not young and self.healthy()
+            return False
+
+        while not settled():
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} did not get back to {n} workers")
             time.sleep(0.2)
@@ -299,6 +308,11 @@ class Cluster:
             service.popen.wait()
         with contextlib.suppress(ProcessLookupError):  # stragglers of the group (its workers)
             os.killpg(service.popen.pid, signal.SIGKILL)
+
+
+# granian replaces a worker that dies, but exits altogether ("crash loop") when one dies again
+# within 5.5 s of being replaced: a fault injected here is a crash, not a crash loop.
+CRASH_LOOP_SECONDS = 6.0
 
 
 def _is_worker(process: psutil.Process) -> bool:

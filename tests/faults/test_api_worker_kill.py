@@ -107,7 +107,7 @@ async def test_a_worker_killed_mid_request_leaves_whole_appends_and_retries_appe
 ) -> None:
     cluster = healed
     workers = len(cluster.api_workers())
-    assert workers >= 2  # uvicorn supervises (and restarts) workers only when there are several
+    assert workers >= 2  # the server's supervisor replaces a killed worker
     ledger = Ledger()
     async with client(cluster.command_url) as api:
         for _ in range(rounds(1, 5)):
