@@ -104,18 +104,26 @@ def horizon_held(database_url: str) -> Iterator[int]:
             conn.rollback()
 
 
+HORIZON_NAMED_SECONDS = 30.0
+
+
 def hold_horizon(cluster: Cluster, rng: random.Random) -> str:
     """Hold the horizon while the traffic writes: `orders projections status` and the query
     API's health must name the blocking backend (once a write waits behind it)."""
     held = rng.uniform(2.0, 6.0)
     with horizon_held(cluster.database_url) as pid:
-        deadline = time.monotonic() + held
+        start = time.monotonic()
         by_status = by_health = False
-        while time.monotonic() < deadline:
+        # held for its random time, and on until a write has waited behind it and both name
+        # it (right after another fault the traffic may not write for a moment), at most 30 s
+        while time.monotonic() < start + held or (
+            not (by_status and by_health) and time.monotonic() < start + HORIZON_NAMED_SECONDS
+        ):
             status = cluster.orders("projections", "status")
             by_status = by_status or f"pid {pid} ({BLOCKER_APPLICATION})" in status
             by_health = by_health or pid in _health_blockers(cluster)
             time.sleep(0.5)
+        held = time.monotonic() - start
     cluster.faults.add("horizon_held")
     if not (by_status and by_health):
         raise RuntimeError(
