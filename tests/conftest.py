@@ -13,11 +13,15 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import psycopg
 import pytest
+from redis.asyncio import Redis
 
 import migrations
 from eventstore import EventStore
 from orders.embedded import Endpoints, ensure_servers, stop_postgres, stop_redis
 from orders.settings import Settings
+from projector.engine import Engine, open_engine
+from tests.projection import PROJECTOR_REDIS_DB
+from tests.projection import with_redis_db as with_projector_db
 from tests.query import QUERY_REDIS_DB, Projected, query_client, query_settings, with_redis_db
 from tests.shop import Shop
 
@@ -126,3 +130,22 @@ async def query_api(database_url: str, projected: Projected) -> AsyncIterator[ht
     settings = query_settings(TEST_DATA)
     async with query_client(settings, database_url, projected.redis_url) as client:
         yield client
+
+
+@pytest.fixture
+async def redis_url(servers: Endpoints) -> AsyncIterator[str]:
+    """The projector tests' own Redis database, empty."""
+    url = with_projector_db(servers.redis_url, PROJECTOR_REDIS_DB)
+    redis = Redis.from_url(url)
+    await redis.flushdb()
+    yield url
+    await redis.aclose()
+
+
+@pytest.fixture
+async def engine(database_url: str, redis_url: str) -> AsyncIterator[Engine]:
+    """A projector engine on the test's database and Redis (to project with, and to look at the
+    read models)."""
+    engine = await open_engine(database_url, redis_url)
+    yield engine
+    await engine.close()

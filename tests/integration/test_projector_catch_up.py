@@ -3,44 +3,22 @@ what the command API answered."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import orjson
 import psycopg
 import pytest
-from redis.asyncio import Redis
 
 from domain import codec
 from domain.events import Event
 from domain.product import StockAdjusted
 from eventstore import Expect, NewEvent, StreamAppend
-from orders.embedded import Endpoints
 from projector import live
-from projector.engine import Engine, open_engine
+from projector.engine import Engine
 from tests.projection import (
-    PROJECTOR_REDIS_DB,
     Scenario,
     postgres_docs,
     redis_docs,
-    with_redis_db,
 )
 from tests.shop import Shop
-
-
-@pytest.fixture
-async def redis_url(servers: Endpoints) -> AsyncIterator[str]:
-    url = with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB)
-    redis = Redis.from_url(url)
-    await redis.flushdb()
-    yield url
-    await redis.aclose()
-
-
-@pytest.fixture
-async def engine(database_url: str, redis_url: str) -> AsyncIterator[Engine]:
-    engine = await open_engine(database_url, redis_url)
-    yield engine
-    await engine.close()
 
 
 async def test_every_write_lands_in_both_read_models_as_the_api_answered(

@@ -4,43 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
-from orders.embedded import Endpoints
 from projector import live, rebuild
 from projector.engine import Engine, open_engine
 from projector.errors import FeedBehindCheckpointError, ProjectionsRefusedError
 from projector.schema import PROJECTIONS, TABLES, applied_key, live_generation_key
 from tests.projection import (
-    PROJECTOR_REDIS_DB,
     Scenario,
     live_generations,
     postgres_docs,
     redis_docs,
-    with_redis_db,
 )
 from tests.shop import Shop
 
 BY_NAME = {p.name: p for p in PROJECTIONS}
-
-
-@pytest.fixture
-async def redis_url(servers: Endpoints) -> AsyncIterator[str]:
-    url = with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB)
-    redis = Redis.from_url(url)
-    await redis.flushdb()
-    yield url
-    await redis.aclose()
-
-
-@pytest.fixture
-async def engine(database_url: str, redis_url: str) -> AsyncIterator[Engine]:
-    engine = await open_engine(database_url, redis_url)
-    yield engine
-    await engine.close()
 
 
 async def _read_postgres(engine: Engine, table: str, id_key: int) -> str | None:

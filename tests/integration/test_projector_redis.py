@@ -4,7 +4,6 @@ back from them once Redis answers again (repopulated by the next catch-up, i.e. 
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -12,38 +11,20 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from orders.embedded import Endpoints, _redis_binary
+from orders.embedded import _redis_binary
 from orders.settings import Settings
 from projector import live
 from projector.engine import Engine, open_engine
 from projector.schema import PROJECTIONS, applied_key
 from tests.projection import (
-    PROJECTOR_REDIS_DB,
     Process,
     Scenario,
     eventually,
     postgres_docs,
     redis_docs,
-    with_redis_db,
     worker_env,
 )
 from tests.shop import Shop
-
-
-@pytest.fixture
-async def redis_url(servers: Endpoints) -> AsyncIterator[str]:
-    url = with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB)
-    redis = Redis.from_url(url)
-    await redis.flushdb()
-    yield url
-    await redis.aclose()
-
-
-@pytest.fixture
-async def engine(database_url: str, redis_url: str) -> AsyncIterator[Engine]:
-    engine = await open_engine(database_url, redis_url)
-    yield engine
-    await engine.close()
 
 
 async def test_a_flushed_redis_is_repopulated_from_postgresql(shop: Shop, engine: Engine) -> None:

@@ -11,17 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 from rq import Queue
 
-from orders.embedded import Endpoints
 from orders.settings import Settings
 from orders.wakeup import FLAG, JOB, QUEUE
 from projector import rebuild
-from projector.engine import Engine, open_engine
+from projector.engine import Engine
 from projector.schema import PROJECTION_OF, PROJECTIONS, TABLES
 from tests.projection import (
-    PROJECTOR_REDIS_DB,
     Process,
     Scenario,
     digest,
@@ -31,27 +28,9 @@ from tests.projection import (
     postgres_rows,
     redis_docs,
     redis_generation,
-    with_redis_db,
     worker_env,
 )
 from tests.shop import Shop
-
-
-@pytest.fixture
-async def redis_url(servers: Endpoints) -> AsyncIterator[str]:
-    url = with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB)
-    redis = Redis.from_url(url)
-    await redis.flushdb()
-    yield url
-    await redis.aclose()
-
-
-@pytest.fixture
-async def engine(database_url: str, redis_url: str) -> AsyncIterator[Engine]:
-    """To look at the read models (and, in some tests, to project with)."""
-    engine = await open_engine(database_url, redis_url)
-    yield engine
-    await engine.close()
 
 
 @pytest.fixture
