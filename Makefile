@@ -50,7 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain eventstore command_api query_api orders projector migrations loadtest
+	$(BIN)/mypy domain eventstore readmodels command_api query_api orders launch projector migrations loadtest
 
 clean-data:
 	$(BIN)/orders servers stop || true

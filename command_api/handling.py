@@ -1,9 +1,10 @@
 """The one command path every write takes: load → decide → append, retried on version conflicts.
 
-    target  = primary(command)             the stream it is decided on (or a locator to resolve)
+    spec    = the command's spec (`domain.catalogue.spec_of`)
+    target  = spec.on(command)              the stream it is decided on (or a locator to resolve)
     state   = fold(that stream)             checked against If-Match
-    others  = fold(each stream it reads)
-    events  = decide(command, state, others)  {stream: [events]}
+    others  = fold(each stream spec.reads names)
+    events  = spec.run(command, state, others)  {stream: [events]}
     append(events, each stream at the version it was read, claims, idempotency key)
 
 A version conflict means someone wrote in between: everything is read and decided again, a bounded
@@ -21,12 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain import codec
-from domain.aggregates import DECIDERS
-from domain.claims import Claim, claim_changes, conflict_for
+from domain.catalogue import aggregate_of, claim_changes, conflict_for, spec_of
+from domain.claims import Claim
 from domain.decider import fold
-from domain.decisions import EdgeCommand, decide, primary, reads
+from domain.decision import Command
 from domain.errors import DomainError
-from domain.streams import parse_stream_id
 from eventstore import Claim as StoreClaim
 from eventstore import (
     EventStore,
@@ -106,7 +106,7 @@ async def load(store: EventStore, stream_ids: Iterable[str]) -> dict[str, Loaded
     recorded = await store.read_streams(ids)
     loaded = {}
     for stream, events in recorded.items():
-        decider = DECIDERS[parse_stream_id(stream)[0]]
+        decider = aggregate_of(stream).decider
         state = fold(decider, (codec.decode(e.type, e.data) for e in events))
         loaded[stream] = Loaded(len(events), state)
     return loaded
@@ -119,14 +119,14 @@ async def _moved(store: EventStore, loaded: Mapping[str, Loaded]) -> bool:
     return any(len(now.get(s, ())) != one.version for s, one in loaded.items())
 
 
-async def _primary_stream(store: EventStore, command: EdgeCommand) -> str | None:
-    target = primary(command)
+async def _primary_stream(store: EventStore, command: Command) -> str | None:
+    target = spec_of(command).on(command)
     if isinstance(target, Claim):
         return await store.claim_owner(target.scope, target.value)
     return target
 
 
-def _metadata(edge: Edge, command: EdgeCommand) -> dict[str, Any]:
+def _metadata(edge: Edge, command: Command) -> dict[str, Any]:
     meta = {
         "request_id": edge.request_id,
         "correlation_id": edge.correlation_id,
@@ -154,25 +154,26 @@ def _appends(
 
 
 async def _attempt(
-    store: EventStore, command: EdgeCommand, edge: Edge, render: Render, *, fresh: bool
+    store: EventStore, command: Command, edge: Edge, render: Render, *, fresh: bool
 ) -> tuple[bytes, bool]:
+    spec = spec_of(command)
     stream = await _primary_stream(store, command)
     # One round trip for the primary stream and every stream the command names by itself (the
     # product of an order line, the client of a bill); a second only for streams that depend on
     # the state just read. A fresh entity's stream is known to be empty: not read at all.
     loaded = {stream: _EMPTY} if fresh and stream else {}
     first = {stream} - loaded.keys() if stream else set()
-    loaded |= await load(store, sorted(first | reads(command, None)))
+    loaded |= await load(store, sorted(first | spec.streams(command, None)))
     state = loaded[stream].state if stream else None
     if edge.if_match is not None and stream and loaded[stream].version != edge.if_match:
         raise PreconditionFailedError(edge.if_match, loaded[stream].version)
-    needed = reads(command, state) - {stream}
+    needed = spec.streams(command, state) - {stream}
     dependent = needed - loaded.keys()
     loaded |= await load(store, dependent)
     loaded = {s: loaded[s] for s in needed | ({stream} if stream else set())}
     others = {s: loaded[s].state for s in needed}
     try:
-        events_by_stream = decide(command, state, others)
+        events_by_stream = spec.run(command, state, others, stream)
     except DomainError:
         if dependent and await _moved(store, loaded):
             raise _TornReadError from None
@@ -189,7 +190,7 @@ async def _attempt(
     def outcome(position: int, new_versions: Mapping[str, int]) -> Outcome:
         after = dict(states)
         for s, events in events_by_stream.items():
-            after[s] = fold(DECIDERS[parse_stream_id(s)[0]], events, states[s])
+            after[s] = fold(aggregate_of(s).decider, events, states[s])
         return Outcome(after, {**versions, **new_versions}, stream, position)
 
     if edge.idempotency_key:
@@ -207,7 +208,7 @@ async def _attempt(
 
 
 async def handle(
-    store: EventStore, command: EdgeCommand, edge: Edge, render: Render, *, fresh: bool = False
+    store: EventStore, command: Command, edge: Edge, render: Render, *, fresh: bool = False
 ) -> tuple[bytes, bool]:
     """Run a command; return the rendered response and whether it is a replay of an earlier one.
 

@@ -1,4 +1,4 @@
-"""POST, PUT and DELETE for every resource, built from the resource table.
+"""POST, PUT and DELETE for every entity of the catalogue (`domain.catalogue.ENTITIES`).
 
 (No `from __future__ import annotations` here: FastAPI reads the body annotations of the route
 functions built in `_routes`, which must be the classes themselves, not strings.)
@@ -16,12 +16,13 @@ import orjson
 from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import Response
 
+from command_api.commands import change_command, create_command, delete_command
 from command_api.errors import ERROR_RESPONSES, BadHeaderError
 from command_api.handling import Edge, Outcome, handle
-from command_api.resources import RESOURCES, Resource
-from domain.decisions import EdgeCommand, on_own_stream
+from domain.catalogue import ENTITIES, spec_of
+from domain.decision import Command
+from domain.entity import Entity
 from orders.consistency import token_for
-from orders.documents import BY_RESOURCE
 
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _ETAG = re.compile(r'(?:W/)?"?(\d{1,18})"?')
@@ -73,33 +74,33 @@ async def _edge(request: Request, if_match: str | None, key: str | None) -> Edge
     )
 
 
-def _renderer(resource: Resource, id_key: int, status: int) -> Callable[[Outcome], bytes]:
+def _renderer(entity: Entity, id_key: int, status: int) -> Callable[[Outcome], bytes]:
     def render(outcome: Outcome) -> bytes:
         headers: dict[str, str] = {}
         body = ""
         if outcome.position is not None:
             headers["x-consistency-token"] = token_for(outcome.position)
         if status != 204:  # noqa: PLR2004
-            found = resource.find(outcome.states, id_key)
+            found = entity.find(outcome.states, id_key)
             if found is None:
-                raise LookupError(f"{resource.name} {id_key} has no document after the write")
+                raise LookupError(f"{entity.name} {id_key} has no document after the write")
             document, stream = found
             headers["etag"] = f'"{outcome.versions[stream]}"'
             body = orjson.dumps(document).decode()
         if status == 201:  # noqa: PLR2004
-            headers["location"] = f"{resource.path}/{id_key}"
+            headers["location"] = f"{entity.path}/{id_key}"
         return orjson.dumps({"status": status, "headers": headers, "body": body})
 
     return render
 
 
 async def _run(
-    request: Request, resource: Resource, command: EdgeCommand, edge: Edge, status: int
+    request: Request, entity: Entity, command: Command, edge: Edge, status: int
 ) -> Response:
     commands = request.app.state.commands
-    render = _renderer(resource, command.id_key, status)
+    render = _renderer(entity, command.id_key, status)
     # a create's own stream is named by the id just drawn: it is empty
-    fresh = status == 201 and on_own_stream(command)  # noqa: PLR2004
+    fresh = status == 201 and spec_of(command).own  # noqa: PLR2004
     stored, replayed = await handle(commands.store, command, edge, render, fresh=fresh)
     envelope: dict[str, Any] = orjson.loads(stored)
     headers = envelope["headers"]
@@ -112,9 +113,9 @@ async def _run(
     return Response(body, status_code=envelope["status"], headers=headers, media_type=media)
 
 
-def _routes(resource: Resource, router: APIRouter) -> None:
-    create_body, change_body = resource.create_body, resource.change_body
-    document = BY_RESOURCE[resource.name]
+def _routes(entity: Entity, router: APIRouter) -> None:
+    create_body, change_body = entity.create_body, entity.change_body
+    document = entity.document
     errors = ERROR_RESPONSES
 
     async def create(
@@ -123,9 +124,9 @@ def _routes(resource: Resource, router: APIRouter) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
         edge = await _edge(request, None, idempotency_key)
-        id_key = await request.app.state.commands.store.next_id(resource.sequence)
-        command = resource.create_command(id_key, body, edge.at)
-        return await _run(request, resource, command, edge, 201)
+        id_key = await request.app.state.commands.store.next_id(entity.sequence)
+        command = create_command(entity, id_key, body, edge.at)
+        return await _run(request, entity, command, edge, 201)
 
     async def change(
         id_key: PathId,
@@ -135,7 +136,7 @@ def _routes(resource: Resource, router: APIRouter) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
         edge = await _edge(request, if_match, idempotency_key)
-        return await _run(request, resource, resource.change_command(id_key, body), edge, 200)
+        return await _run(request, entity, change_command(entity, id_key, body), edge, 200)
 
     async def delete(
         id_key: PathId,
@@ -144,31 +145,31 @@ def _routes(resource: Resource, router: APIRouter) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
         edge = await _edge(request, if_match, idempotency_key)
-        return await _run(request, resource, resource.delete_command(id_key), edge, 204)
+        return await _run(request, entity, delete_command(entity, id_key), edge, 204)
 
-    noun = resource.name.replace("_", " ")
-    base = resource.path
-    tags: list[str | Enum] = [resource.tag]
+    noun = entity.name.replace("_", " ")
+    base = entity.path
+    tags: list[str | Enum] = [entity.tag]
     for path, visible in ((base, True), (f"{base}/", False)):
         router.add_api_route(
             path, create, methods=["POST"], status_code=201, include_in_schema=visible,
             summary=f"Create one of the {noun}", response_model=document, responses=errors,
-            operation_id=f"create_{resource.name}" if visible else None, tags=tags,
+            operation_id=f"create_{entity.name}" if visible else None, tags=tags,
         )  # fmt: skip
     router.add_api_route(
         f"{base}/{{id_key}}", change, methods=["PUT"], tags=tags,
         summary=f"Change one of the {noun} (partial)", response_model=document,
-        responses=errors, operation_id=f"change_{resource.name}",
+        responses=errors, operation_id=f"change_{entity.name}",
     )  # fmt: skip
     router.add_api_route(
         f"{base}/{{id_key}}", delete, methods=["DELETE"], status_code=204, responses=errors,
-        summary=f"Delete one of the {noun}", operation_id=f"delete_{resource.name}",
+        summary=f"Delete one of the {noun}", operation_id=f"delete_{entity.name}",
         response_class=Response, tags=tags,
     )  # fmt: skip
 
 
 def add_routes(router: APIRouter) -> None:
-    """Every resource's routes, straight on the app's router: an included router is matched
+    """Every entity's routes, straight on the app's router: an included router is matched
     through a wrapper per request (twice), which costs more than the command's own decision."""
-    for resource in RESOURCES:
-        _routes(resource, router)
+    for entity in ENTITIES:
+        _routes(entity, router)

@@ -10,8 +10,8 @@ The example that exists: version 1 of ClientCreated and ClientChanged held one `
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
+from domain.catalogue import EVENT_CLASSES
 from domain.errors import EventSchemaError
-from domain.events import EVENT_CLASSES
 
 Data: TypeAlias = dict[str, Any]
 

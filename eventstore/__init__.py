@@ -1,7 +1,9 @@
 """The append-only PostgreSQL event store.
 
 Append one or more streams atomically with optimistic concurrency, read streams and the
-commit-ordered feed, sequence the feed with its hash chain, and verify it.
+commit-ordered feed (whole, or as pages of some stream types for projections), sequence the feed
+with its hash chain, and verify it. Its neighbours in the database (read models, checkpoints)
+borrow `EventStore.connection()`, whose errors come out as the store's own.
 
 Exceptions (all from `EventStoreError`):
 
@@ -33,12 +35,17 @@ from eventstore._model import (
     Claim,
     Expect,
     ExpectedVersion,
+    FeedEntry,
+    FeedHead,
+    FeedPage,
     FeedStatus,
     HorizonBlocker,
     Idempotency,
+    Mention,
     NewEvent,
     RecordedEvent,
     StreamAppend,
+    StreamEntry,
     VerifyReport,
 )
 from eventstore._read import Upcast, no_upcast
@@ -54,16 +61,21 @@ __all__ = [
     "EventStoreError",
     "Expect",
     "ExpectedVersion",
+    "FeedEntry",
+    "FeedHead",
+    "FeedPage",
     "FeedStatus",
     "HorizonBlocker",
     "Idempotency",
     "IdempotencyKeyReusedError",
     "InvalidAppendError",
+    "Mention",
     "NewEvent",
     "PayloadTooLargeError",
     "RecordedEvent",
     "StoreUnavailableError",
     "StreamAppend",
+    "StreamEntry",
     "UniqueClaimTakenError",
     "Upcast",
     "VerifyReport",

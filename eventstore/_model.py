@@ -48,10 +48,6 @@ def check_stream_id(stream_id: object) -> str:
     return stream_id
 
 
-def stream_type_of(stream_id: str) -> str:
-    return stream_id.split("-", 1)[0]
-
-
 @dataclass(frozen=True, slots=True)
 class NewEvent:
     type: str
@@ -120,6 +116,51 @@ class RecordedEvent:
     metadata: JSON
     recorded_at: datetime
     feed_position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """An event as a projection reads it from the feed: no metadata, data upcast."""
+
+    feed_position: int
+    stream_id: str
+    stream_type: str
+    version: int
+    type: str
+    data: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    entries: list[FeedEntry]
+    end: int  # the feed position the page covers up to, events of other types included
+    end_hash: bytes | None  # the feed's hash at `end` (None: `end` is 0, before the feed)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHead:
+    position: int  # 0: the feed is empty
+    hash: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEntry:
+    """An event of a stream read with its feed position (None: not sequenced yet)."""
+
+    version: int
+    feed_position: int | None
+    type: str
+    data: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """Events of `types` whose data names `value` in `field` (`listed`: among its items)."""
+
+    types: tuple[str, ...]
+    field: str
+    value: int
+    listed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

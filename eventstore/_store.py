@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from eventstore import _append, _chain, _read, _sequencer
+from eventstore import _append, _chain, _pages, _read, _sequencer
 from eventstore._connect import connection, open_pool, translated
 from eventstore._errors import EventStoreError
 from eventstore._model import (
     Appended,
     AppendResult,
     Claim,
+    FeedHead,
+    FeedPage,
     FeedStatus,
     Idempotency,
+    Mention,
     RecordedEvent,
     StreamAppend,
+    StreamEntry,
     VerifyReport,
 )
 from eventstore._read import Upcast, no_upcast
@@ -116,6 +122,55 @@ class EventStore:
     async def read_feed(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         async with connection(self.pool) as conn:
             return await _read.read_feed(conn, self.upcast, after, limit)
+
+    async def read_feed_page(
+        self, after: int, upto: int, *, stream_types: Sequence[str], limit: int
+    ) -> FeedPage:
+        """The feed's events of `stream_types` after `after` and at most `upto` (what a
+        projection reads: its checkpoint passes the positions of other types too)."""
+        async with connection(self.pool) as conn:
+            return await _pages.read_page(
+                conn, self.upcast, after, upto, stream_types=stream_types, limit=limit
+            )
+
+    async def read_stream_entries(self, up_to: Mapping[str, int]) -> dict[str, list[StreamEntry]]:
+        """Streams from their first event up to a version each, with feed positions."""
+        async with connection(self.pool) as conn:
+            return await _pages.read_entries(conn, self.upcast, up_to)
+
+    async def feed_head(self) -> FeedHead:
+        async with connection(self.pool) as conn:
+            return await _pages.read_head(conn)
+
+    async def feed_hash(self, position: int) -> bytes | None:
+        """The feed's hash at `position`; None when the feed does not reach it."""
+        async with connection(self.pool) as conn:
+            return await _pages.read_hash(conn, position)
+
+    async def recorded_at(self, positions: Sequence[int]) -> dict[int, datetime]:
+        """When the events at these feed positions were recorded (those the feed reaches)."""
+        async with connection(self.pool) as conn:
+            return await _pages.read_recorded(conn, positions)
+
+    async def feed_position_of(self, global_position: int) -> int | None:
+        """The feed position the sequencer gave an event (None: not sequenced yet)."""
+        async with connection(self.pool) as conn:
+            return await _pages.read_feed_position(conn, global_position)
+
+    async def streams_mentioning(self, stream_type: str, mentions: Sequence[Mention]) -> list[str]:
+        async with connection(self.pool) as conn:
+            return await _pages.read_mentioning(conn, stream_type, mentions)
+
+    @asynccontextmanager
+    async def connection(
+        self, pool_wait: float | None = None
+    ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A pooled connection (autocommit) for the store's neighbours' own tables (read models,
+        checkpoints) in the same database; errors inside come out as the store's own. `pool_wait`:
+        how long to wait for a free connection (the pool's own timeout when None)."""
+        with translated():
+            async with self.pool.connection(timeout=pool_wait) as conn:
+                yield conn
 
     async def claim_owner(self, scope: str, value: str) -> str | None:
         """The stream holding a unique value (or a locator such as an order line's id)."""

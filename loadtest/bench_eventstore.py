@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -39,8 +40,6 @@ async def _drive(
 
 
 def fresh_database(admin_url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
-
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

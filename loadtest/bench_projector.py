@@ -36,7 +36,7 @@ from eventstore import EventStore, Expect, NewEvent, StreamAppend
 from loadtest.stats import Row
 from projector import rebuild
 from projector.engine import Engine, open_engine
-from projector.schema import PROJECTIONS
+from readmodels.schema import PROJECTIONS
 
 log = logging.getLogger("loadtest.bench_projector")
 

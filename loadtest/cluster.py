@@ -93,7 +93,7 @@ class Cluster:
         self.endpoints: Endpoints | None = None
         self.faults = Counts()
         self.servers = Servers(self.data_dir, self.platform.env, self.faults)
-        cli = [sys.executable, "-m", "orders.cli"]
+        cli = [sys.executable, "-m", "launch.cli"]
         ports = {"command-api": self.platform.command_port, "query-api": self.platform.query_port}
         self.services = {
             name: Service(

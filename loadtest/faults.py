@@ -63,7 +63,7 @@ def _wait_rebuilding(database_url: str, rebuild: subprocess.Popen[bytes]) -> Non
 @contextlib.contextmanager
 def _rebuild_process(cluster: Cluster) -> Iterator[subprocess.Popen[bytes]]:
     rebuild = subprocess.Popen(
-        [sys.executable, "-m", "orders.cli", "projections", "rebuild"], env=cluster.platform.env,
+        [sys.executable, "-m", "launch.cli", "projections", "rebuild"], env=cluster.platform.env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:

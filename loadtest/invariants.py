@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 
 from loadtest.ledger import Write
 from orders.consistency import position_of
-from projector.schema import PROJECTIONS, applied_key, live_generation_key
+from readmodels.schema import PROJECTIONS, applied_key, live_generation_key
 
 OPEN_STATUSES = {1, 2}  # pending, in progress: their lines hold reserved units
 DELIVERED = 3

@@ -12,6 +12,7 @@ import os
 import random
 import uuid
 
+import httpx
 from locust import HttpUser, between, events, task
 from locust.clients import HttpSession
 
@@ -28,8 +29,6 @@ class Catalogue:
 
 @events.test_start.add_listener  # type: ignore[untyped-decorator] # locust's hooks are untyped
 def _discover(environment: object, **_kwargs: object) -> None:
-    import httpx  # noqa: PLC0415
-
     host = getattr(environment, "host", None) or "http://127.0.0.1:8001"
     with httpx.Client(base_url=host, timeout=10) as client:
         for name in ("products", "clients", "categories"):

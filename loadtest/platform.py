@@ -19,6 +19,9 @@ from typing import Self
 
 import httpx
 
+from orders.embedded import ensure_servers
+from orders.settings import Settings
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -60,9 +63,6 @@ class Platform:
     @property
     def database_url(self) -> str:
         """The platform's PostgreSQL (its embedded one is running, so this only finds it)."""
-        from orders.embedded import ensure_servers  # noqa: PLC0415
-        from orders.settings import Settings  # noqa: PLC0415
-
         return ensure_servers(Settings(ORDERS_DATA_DIR=self.data_dir)).database_url
 
     def wipe(self) -> None:
@@ -74,7 +74,7 @@ class Platform:
     def orders(self, *args: str, timeout: float = 600) -> str:
         """Run another `orders` command against the same servers."""
         done = subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "orders.cli", *args],
+            [sys.executable, "-m", "launch.cli", *args],
             env=self.env, capture_output=True, text=True, timeout=timeout, check=True,
         )  # fmt: skip
         return done.stdout
@@ -84,7 +84,7 @@ class Platform:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:  # the child keeps its own handle
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "orders.cli", "up"], env=self.env, stdout=log,
+                [sys.executable, "-m", "launch.cli", "up"], env=self.env, stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + timeout

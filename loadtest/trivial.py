@@ -7,7 +7,7 @@ import argparse
 
 from fastapi import FastAPI
 
-from orders.serve import run_server
+from launch.serve import run_server
 
 
 def create_app() -> FastAPI:
@@ -25,7 +25,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    # the APIs' own server and settings (orders.serve)
+    # the APIs' own server and settings (launch.serve)
     run_server(
         "loadtest.trivial:create_app",
         host="127.0.0.1",

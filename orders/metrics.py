@@ -1,7 +1,7 @@
 """Prometheus metrics for every service, and `/metrics`.
 
 An API runs several worker processes; prometheus_client's multiprocess mode (files in
-PROMETHEUS_MULTIPROC_DIR, set by `orders.serve` before the workers start) lets any worker answer
+PROMETHEUS_MULTIPROC_DIR, set by `launch.serve` before the workers start) lets any worker answer
 a scrape with the sum over all of them. Without that variable (tests, one process) the default
 registry is used.
 

@@ -20,9 +20,13 @@ import redis
 import redis.asyncio
 from rq import Queue
 
+# The projector's side of the queue: RQ enqueues a job by its function's dotted path, so the
+# services that queue work name `projector.jobs` functions here, once, without importing the
+# projector (a test checks that both names resolve to its jobs).
 QUEUE = "projections"
-FLAG = "orders:projector:wakeup-queued"
 JOB = "projector.jobs.wake_up"
+REBUILD_JOB = "projector.jobs.rebuild_projections"
+FLAG = "orders:projector:wakeup-queued"
 FLAG_TTL_SECONDS = 10
 
 log = logging.getLogger("orders.wakeup")

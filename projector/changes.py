@@ -19,12 +19,11 @@ from typing import Any, TypeAlias
 
 import orjson
 
-from domain.aggregates import DECIDERS
+from domain.catalogue import DECIDERS
 from domain.decider import fold
-from domain.documents import Document
+from domain.entity import Document
 from domain.events import Event
-from projector.read_models import DOCUMENTS
-from projector.schema import Projection, Table
+from readmodels.schema import Projection, Table
 
 # table name -> id_key -> document
 Documents: TypeAlias = Mapping[str, Mapping[int, Document]]
@@ -52,7 +51,7 @@ class Folded:
 def render(projection: Projection, state: Any) -> Documents:
     """Every document a stream's state contributes, by table."""
     return {
-        table.name: {d["id_key"]: d for d in DOCUMENTS[table.name](state)}
+        table.name: {d["id_key"]: d for d in table.entity.documents(state)}
         for table in projection.tables
     }
 

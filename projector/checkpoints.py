@@ -16,8 +16,8 @@ from typing import Any
 
 import psycopg
 
+from eventstore import EventStore
 from projector.errors import CheckpointMovedError, FeedBehindCheckpointError
-from projector.feed import read_hash, read_head
 
 
 class Slot(enum.Enum):
@@ -74,11 +74,15 @@ async def begin_rebuild(
 
 
 async def move(
-    conn: psycopg.AsyncConnection[Any], checkpoints: Sequence[Checkpoint], to: int
+    conn: psycopg.AsyncConnection[Any],
+    checkpoints: Sequence[Checkpoint],
+    to: int,
+    feed_hash: bytes | None,
 ) -> list[Checkpoint]:
-    """Move checkpoints of one slot, each from where it was read, to feed position `to`; inside
-    the transaction that wrote the rows up to `to`, so both commit or neither. One statement
-    for all of them: a catch-up moves every projection's checkpoint, events or not."""
+    """Move checkpoints of one slot, each from where it was read, to feed position `to` (where
+    the feed's hash is `feed_hash`); inside the transaction that wrote the rows up to `to`, so
+    both commit or neither. One statement for all of them: a catch-up moves every projection's
+    checkpoint, events or not."""
     if not checkpoints:
         return []
     slot = checkpoints[0].slot
@@ -86,7 +90,7 @@ async def move(
     counter = ", events_applied = c.events_applied + (%(to)s - v.at)" if slot is Slot.LIVE else ""
     cur = await conn.execute(
         f"UPDATE {slot.value} AS c SET position = %(to)s,"  # noqa: S608 - the slot is an enum
-        " feed_hash = (SELECT hash FROM feed WHERE feed_position = %(to)s),"
+        " feed_hash = %(hash)s,"
         f" updated_at = now(){counter}"
         " FROM unnest(%(names)s::text[], %(generations)s::int[], %(ats)s::bigint[])"
         " AS v(name, generation, at)"
@@ -94,6 +98,7 @@ async def move(
         " RETURNING c.name, c.feed_hash",
         {
             "to": to,
+            "hash": feed_hash,
             "names": [c.projection for c in checkpoints],
             "generations": [c.generation for c in checkpoints],
             "ats": [c.position for c in checkpoints],
@@ -129,13 +134,13 @@ async def switch(
     return replace(rebuilt, slot=Slot.LIVE)
 
 
-async def check_feed(conn: psycopg.AsyncConnection[Any], at: Checkpoint) -> None:
+async def check_feed(store: EventStore, at: Checkpoint) -> None:
     """The restore guard: refuse a feed that is behind, or not the one behind, the checkpoint."""
     if at.position == 0:
         return
-    found = await read_hash(conn, at.position)
+    found = await store.feed_hash(at.position)
     if found is None:
-        head = await read_head(conn)
+        head = await store.feed_head()
         raise FeedBehindCheckpointError(
             at.projection, at.position, f"the feed ends at position {head.position}"
         )

@@ -1,5 +1,5 @@
 """The operators' commands: `orders projector`, `orders projections rebuild [NAME...]` and
-`orders projections status` (wired into `orders.cli`)."""
+`orders projections status` (wired into `launch.cli`)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from typing import TypeVar
 
 from orders.embedded import ensure_servers
 from orders.settings import Settings
-from projector import rebuild, status, worker
+from projector import rebuild, worker
 from projector.engine import Engine, open_engine
-from projector.errors import RebuildError
-from projector.schema import PROJECTIONS, Projection
+from readmodels import status
 
-BY_NAME = {p.name: p for p in PROJECTIONS}
 T = TypeVar("T")
 
 
@@ -22,17 +20,8 @@ def run_projector(settings: Settings, *, burst: bool = False) -> int:
     return worker.run(settings, burst=burst)
 
 
-def chosen(names: Sequence[str]) -> list[Projection]:
-    unknown = [n for n in names if n not in BY_NAME]
-    if unknown:
-        raise RebuildError(
-            f"no projection named {', '.join(unknown)}; there are {', '.join(BY_NAME)}"
-        )
-    return [BY_NAME[n] for n in names] if names else list(PROJECTIONS)
-
-
 def run_rebuild(settings: Settings, names: Sequence[str]) -> int:
-    projections = chosen(names)
+    projections = rebuild.chosen(names)
 
     async def go(engine: Engine) -> list[rebuild.Rebuilt]:
         await engine.store.sequence()

@@ -13,8 +13,8 @@ from redis.backoff import NoBackoff
 from eventstore import EventStore
 from orders.store import open_store
 from projector.redis_sink import RedisSink
-from projector.schema import Projection
 from projector.states import StreamCache
+from readmodels.schema import Projection
 
 LIVE_BATCH = 1000  # events per batch when following the feed: small, so writes show up soon
 REBUILD_BATCH = (

@@ -103,10 +103,7 @@ def rebuild_projections(names: Sequence[str]) -> list[dict[str, Any]]:
     rebuild already running fails the job with a RebuildError saying so; a rebuild stopped
     half-way (worker killed, job timeout) resumes from its progress row on the next one.
     """
-    # imported here, not above: `projector.commands` imports the worker, which imports this module
-    from projector.commands import chosen  # noqa: PLC0415
-
-    projections = chosen(names)
+    projections = rebuild.chosen(names)
     endpoints = ensure_servers(Settings())
 
     async def run() -> list[rebuild.Rebuilt]:

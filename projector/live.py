@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg_pool import PoolTimeout
 from redis.exceptions import RedisError
 
 from eventstore import StoreUnavailableError
@@ -29,7 +28,7 @@ from projector.errors import (
 )
 from projector.redis_sink import RedisSink
 from projector.runner import Runner, Target
-from projector.schema import PROJECTIONS, Projection
+from readmodels.schema import PROJECTIONS, Projection
 
 log = logging.getLogger("projector.live")
 
@@ -37,7 +36,7 @@ RELOAD_GAP = 200_000  # Redis further behind than this is reloaded from PostgreS
 BUSY_PAUSE_SECONDS = 0.05
 BUSY_WAIT_SECONDS = 2.0  # how long a projection held by another runner is tried again
 RETRY_PAUSES = (0.2, 0.5, 1.0)  # after a transient failure, before each new try
-TRANSIENT = (StoreUnavailableError, psycopg.OperationalError, PoolTimeout, CheckpointMovedError)
+TRANSIENT = (StoreUnavailableError, CheckpointMovedError)
 
 
 @dataclass
@@ -51,7 +50,7 @@ class CatchUp:
 
 async def catch_up(engine: Engine, projections: Sequence[Projection] = PROJECTIONS) -> CatchUp:
     done = CatchUp()
-    async with locks.locking(engine.store.pool) as conn:
+    async with locks.locking(engine.store) as conn:
         wanted = {locks.key("live", p.name): p for p in projections}
         held = await locks.try_lock(conn, list(wanted))
         done.busy = [p.name for k, p in wanted.items() if k not in held]
@@ -71,7 +70,7 @@ async def _target(
 ) -> Target | None:
     checkpoint = await checkpoints.read_live(conn, projection.name)
     try:
-        await checkpoints.check_feed(conn, checkpoint)
+        await checkpoints.check_feed(engine.store, checkpoint)
     except FeedBehindCheckpointError as e:
         done.refused.append(e)
         return None

@@ -16,7 +16,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+
+from eventstore import EventStore
 
 
 def key(purpose: str, projection: str) -> int:
@@ -52,11 +53,11 @@ async def unlock(conn: psycopg.AsyncConnection[Any], keys: Sequence[int]) -> Non
 
 
 @asynccontextmanager
-async def locking(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+async def locking(store: EventStore) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
     """A pooled connection to take locks on, that goes back to the pool holding none: whatever
     happens inside, all its session locks are released on the way out, and if even that fails
     the connection is closed (the pool drops it; PostgreSQL drops its locks)."""
-    async with pool.connection() as conn:
+    async with store.connection() as conn:
         try:
             yield conn
         finally:

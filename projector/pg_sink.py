@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from projector.changes import Row
-from projector.schema import Table
+from readmodels.schema import Table
 
 COPY_FROM_ROWS = 200  # below this, a pipelined executemany is faster than COPY + merge
 

@@ -35,13 +35,24 @@ from projector.errors import RebuildError
 from projector.live import redis_ready
 from projector.progress import RebuildProgress
 from projector.runner import Runner, Target
-from projector.schema import Projection
 from projector.states import StreamCache
+from readmodels.schema import PROJECTIONS, Projection
 
 log = logging.getLogger("projector.rebuild")
 
 SWITCH_WAIT_SECONDS = 120.0  # for the live runner to finish its batch
 DROP_GRACE_SECONDS = 2.0  # readers cache the live generation for a second
+
+
+def chosen(names: Sequence[str]) -> list[Projection]:
+    """The projections named (all of them when none are); an unknown name is a RebuildError."""
+    by_name = {p.name: p for p in PROJECTIONS}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise RebuildError(
+            f"no projection named {', '.join(unknown)}; there are {', '.join(by_name)}"
+        )
+    return [by_name[n] for n in names] if names else list(PROJECTIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +68,7 @@ class Rebuilt:
 async def rebuild(
     engine: Engine, projections: Sequence[Projection], *, progress: bool = True
 ) -> list[Rebuilt]:
-    async with locks.locking(engine.store.pool) as conn:
+    async with locks.locking(engine.store) as conn:
         keys = [locks.key("rebuild", p.name) for p in projections]
         held = await locks.try_lock(conn, keys)
         if len(held) != len(keys):

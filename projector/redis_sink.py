@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 
 from projector.changes import Row
-from projector.schema import Projection, Table, applied_key, live_generation_key
+from readmodels.schema import Projection, Table, applied_key, live_generation_key
 
 DOCS_PER_CALL = 500  # bounds how long one script call holds Redis
 CALLS_PER_PIPELINE = 8

@@ -30,10 +30,10 @@ from eventstore import EventStore
 from projector import checkpoints, pg_sink
 from projector.changes import Change, Row, encode, merge
 from projector.checkpoints import Checkpoint
-from projector.feed import FeedBatch, FeedEvent, read_batch, read_head
+from projector.feed import FeedBatch, FeedEvent, read_batch
 from projector.redis_sink import RedisSink
-from projector.schema import TABLES, Projection, Table
 from projector.states import StreamCache, advance
+from readmodels.schema import TABLES, Projection, Table
 
 log = logging.getLogger("projector.runner")
 
@@ -101,8 +101,7 @@ class Runner:
     async def _step(
         self, conn: psycopg.AsyncConnection[Any], targets: Sequence[Target]
     ) -> Step | None:
-        async with self.store.pool.connection() as reader:
-            head = (await read_head(reader)).position
+        head = (await self.store.feed_head()).position
         positions = [t.position for t in targets]
         positions += [t.redis_position for t in targets if t.redis_position is not None]
         start = min(positions, default=head)
@@ -120,7 +119,7 @@ class Runner:
             t.position = batch.end
         for t in to_publish:
             t.redis_position = batch.end
-        self._writing = asyncio.create_task(self._write(conn, to_save, to_publish, rows, batch.end))
+        self._writing = asyncio.create_task(self._write(conn, to_save, to_publish, rows, batch))
         written = sum(len(r) for by_table in rows.values() for r in by_table.values())
         return Step(start, batch.end, head, len(batch.events), written)
 
@@ -149,7 +148,7 @@ class Runner:
         to_save: list[Target],
         to_publish: list[Target],
         rows: dict[Target, Rows],
-        end: int,
+        batch: FeedBatch,
     ) -> None:
         # Redis documents go while PostgreSQL commits (each skips what it already holds as new,
         # so the order between them does not matter); the applied position only after both.
@@ -160,12 +159,14 @@ class Runner:
                     for t in to_save:
                         for table, table_rows in rows[t].items():
                             await pg_sink.save(conn, table, t.generation, table_rows)
-                    moved = await checkpoints.move(conn, [t.checkpoint for t in to_save], end)
+                    moved = await checkpoints.move(
+                        conn, [t.checkpoint for t in to_save], batch.end, batch.end_hash
+                    )
                 for t, checkpoint in zip(to_save, moved, strict=True):
                     t.checkpoint = checkpoint
         finally:
             sent = await sending
-        await self._mark(sent, end)
+        await self._mark(sent, batch.end)
 
     async def _send(self, targets: list[Target], rows: dict[Target, Rows]) -> list[Target]:
         """Write the targets' Redis documents; return those written (none once Redis fails)."""
@@ -218,10 +219,7 @@ class Runner:
 
     async def _read_alone(self, key: Key) -> FeedBatch:
         start, upto, types = key
-        async with self.store.pool.connection() as conn:
-            return await read_batch(
-                conn, self.store.upcast, start, upto, stream_types=types, limit=self.batch_size
-            )
+        return await read_batch(self.store, start, upto, stream_types=types, limit=self.batch_size)
 
     def _forget_ahead(self) -> None:
         if self._ahead is not None:

@@ -24,7 +24,7 @@ from eventstore import EventStore
 from projector.changes import Change, Folded, apply, initial, replay
 from projector.errors import StreamShorterThanFeedError
 from projector.feed import FeedEvent, StreamEvent, read_streams
-from projector.schema import Projection
+from readmodels.schema import Projection
 
 
 class StreamCache:
@@ -85,8 +85,7 @@ async def advance(
             cache.put(stream_id, folded)
             changes += changed
     if missing:
-        async with store.pool.connection() as conn:
-            streams = await read_streams(conn, store.upcast, missing)
+        streams = await read_streams(store, missing)
         for stream_id, stream in streams.items():
             if len(stream) != missing[stream_id]:
                 raise StreamShorterThanFeedError(stream_id, missing[stream_id], len(stream))

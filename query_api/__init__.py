@@ -21,5 +21,5 @@
 
 `/metrics` (request latency by route template, projection lag) is `orders.metrics`'s.
 
-`orders query-api` serves `orders.serve:query_app`, which builds the app with `create_app`.
+`orders query-api` serves `launch.serve:query_app`, which builds the app with `create_app`.
 """

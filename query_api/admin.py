@@ -11,23 +11,19 @@ queued for the projector's workers: `rebuilds.py`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
-import psycopg
 from fastapi import APIRouter, Body, Depends, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from eventstore import StoreUnavailableError
 from orders.web import error_response
-from projector.schema import PROJECTIONS
-from projector.status import Status, read_status
 from query_api.auth import require_operator
 from query_api.errors import ADMIN_ERRORS
-from query_api.rebuilds import RebuildJob, RebuildQueue, read_progress
+from query_api.rebuilds import RebuildJob, RebuildQueue
+from readmodels.schema import PROJECTIONS
+from readmodels.status import Progress, Status, read_rebuilds, read_status
 
 NAMES = [p.name for p in PROJECTIONS]
 
@@ -80,15 +76,6 @@ class RebuildRequest(BaseModel):
         return [n for n in NAMES if n in names or not names]  # in order, once each
 
 
-class Progress(BaseModel):
-    projection: str
-    generation: int
-    position: int
-    head: int
-    events_per_second: float | None
-    eta_seconds: float | None
-
-
 class RebuildView(BaseModel):
     id: str
     status: str = Field(description="RQ's: queued, started, finished, failed, stopped, ...")
@@ -128,33 +115,20 @@ def _status_view(status: Status) -> StatusView:
     )
 
 
-@asynccontextmanager
-async def _database() -> AsyncIterator[None]:
-    """These reads take pooled connections themselves: an unreachable database is the event
-    store's 503, as on the auditors' endpoints."""
-    try:
-        yield
-    except psycopg.OperationalError as e:  # PoolTimeout included
-        raise StoreUnavailableError(f"database unavailable: {e}") from e
-
-
 async def projections_status(request: Request) -> StatusView:
     state = request.app.state
-    async with _database():
-        return _status_view(await read_status(state.store, state.redis))
+    return _status_view(await read_status(state.store, state.redis))
 
 
 async def _view(request: Request, job: RebuildJob) -> RebuildView:
     progress = []
     if job.status == "started":
         store = request.app.state.store
-        async with _database():
-            head = (await store.feed_status()).head
-            progress = await read_progress(store.pool, job.projections, head)
+        progress = await read_rebuilds(store, job.projections)
     return RebuildView(
         id=job.id, status=job.status, projections=job.projections, enqueued_at=job.enqueued_at,
         started_at=job.started_at, ended_at=job.ended_at, result=job.result, error=job.error,
-        progress=[Progress.model_validate(p, from_attributes=True) for p in progress],
+        progress=progress,
     )  # fmt: skip
 
 

@@ -51,7 +51,7 @@ def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI
         rebuilds = RebuildQueue(redis_url)
         app.state.store, app.state.redis, app.state.rebuilds = store, redis, rebuilds
         app.state.reads = ReadModels(
-            RedisSource(redis), PostgresSource(store.pool), wait_seconds=settings.consistency_wait
+            RedisSource(redis), PostgresSource(store), wait_seconds=settings.consistency_wait
         )
         try:
             yield Backends(db_pool=store.pool, redis=redis)

@@ -1,7 +1,7 @@
 """The projections' lag: how many feed positions and how many seconds each projection is behind
 the feed head, in PostgreSQL (its checkpoint) and in Redis (its applied position).
 
-It is read one way, `projector.status.read_status` (what `orders projections status` prints),
+It is read one way, `readmodels.status.read_status` (what `orders projections status` prints),
 for three readers: `/health_check` (an extra check), `/metrics` (the lag gauges) and the admin
 status (`admin.py`).
 
@@ -19,7 +19,7 @@ from eventstore import EventStore
 from orders.metrics import PROJECTION_LAG_EVENTS, PROJECTION_LAG_SECONDS
 from orders.web import Level
 from orders.web.health import overall
-from projector.status import Status, read_status
+from readmodels.status import Status, read_status
 
 WARNING_SECONDS = 5.0
 DEGRADED_SECONDS = 60.0

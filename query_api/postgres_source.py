@@ -9,17 +9,17 @@ the position reported with them always belong together. A page is assembled by t
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from projector.schema import PROJECTION_OF, Table
+from eventstore import EventStore, StoreUnavailableError
 from query_api.errors import ReadModelsUnavailableError
 from query_api.reads import Page, Read
+from readmodels.schema import PROJECTION_OF, Table
 
 CONNECT_SECONDS = 2.0  # waiting longer for a pooled connection only delays the 503
 
@@ -52,8 +52,8 @@ def _page_statement(table: str, fields: tuple[str, ...]) -> sql.Composed:
 
 
 class PostgresSource:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
-        self._pool = pool
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
 
     async def one(self, table: Table, id_key: int) -> Read:
         params = {"projection": PROJECTION_OF[table.name].name, "id_key": id_key}
@@ -80,14 +80,8 @@ class PostgresSource:
 
     async def feed_position(self, global_position: int) -> int | None:
         """The feed position the sequencer gave an event (None: not sequenced yet)."""
-        async with self.connection() as conn:
-            cur = await conn.execute(
-                "SELECT feed_position FROM feed WHERE global_position = %s",
-                (global_position,),
-                prepare=True,
-            )
-            row = await cur.fetchone()
-        return None if row is None else int(row[0])
+        with _unavailable():
+            return await self._store.feed_position_of(global_position)
 
     async def _row(self, statement: sql.Composed, params: dict[str, Any]) -> Sequence[Any]:
         async with self.connection() as conn:
@@ -100,10 +94,14 @@ class PostgresSource:
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         """A pooled connection; an unreachable database becomes ReadModelsUnavailableError.
         Other database errors (a missing table, a bug) stay what they are: a 500."""
-        try:
-            async with self._pool.connection(timeout=CONNECT_SECONDS) as conn:
+        with _unavailable():
+            async with self._store.connection(pool_wait=CONNECT_SECONDS) as conn:
                 yield conn
-        except PoolTimeout as e:
-            raise ReadModelsUnavailableError(f"no database connection: {e}") from e
-        except psycopg.OperationalError as e:
-            raise ReadModelsUnavailableError(f"database unavailable: {e}") from e
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    try:
+        yield
+    except StoreUnavailableError as e:
+        raise ReadModelsUnavailableError(str(e)) from e

@@ -15,11 +15,11 @@ import time
 from collections.abc import Awaitable, Callable
 
 from orders.consistency import position_of
-from projector.schema import PROJECTION_OF, Table
 from query_api.errors import BadParameterError, ProjectionBehindError
 from query_api.postgres_source import PostgresSource
 from query_api.reads import Page, Read
 from query_api.redis_source import RedisSource
+from readmodels.schema import PROJECTION_OF, Table
 
 POLL_SECONDS = 0.01
 TOKEN_HEADER = "X-Consistency-Token"  # noqa: S105 - a header name, not a secret

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from projector.schema import Table
+from readmodels.schema import Table
 
 Source = Literal["redis", "postgres"]
 

@@ -4,8 +4,7 @@ A rebuild replays the whole feed, so it never runs in an API process: the admin 
 `projector.jobs.rebuild_projections` on the `projections` queue, where any `orders projector`
 takes it, and answers at once. What a rebuild is doing is RQ's job state (queued, started,
 finished, failed, ...), its outcome the job's result or the last line of its error, and, while
-it runs, the `projection_rebuilds` rows of its projections (the next generation's position, moved
-with its rows): events per second since it started, and the time to the feed head at that rate.
+it runs, where its projections' next generations stand (`readmodels.status.read_rebuilds`).
 
 RQ's client is blocking: its calls run in a thread, on a connection of their own.
 """
@@ -21,17 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from psycopg_pool import AsyncConnectionPool
 from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from rq.registry import StartedJobRegistry
 from rq.results import Result
 
-from orders.wakeup import QUEUE
+from orders.wakeup import QUEUE, REBUILD_JOB
 from orders.web import ApiError
 
-REBUILD_JOB = "projector.jobs.rebuild_projections"
 KEEP_SECONDS = 7 * 24 * 3600  # a finished or failed rebuild can be read back for a week
 # A bound, not an estimate: a rebuild stopped by it resumes from its progress row next time.
 JOB_TIMEOUT_SECONDS = 6 * 3600
@@ -65,16 +62,6 @@ class RebuildJob:
     ended_at: dt.datetime | None
     result: list[dict[str, Any]] | None  # per projection: generation, position, ... (finished)
     error: str | None  # the exception's last line (failed)
-
-
-@dataclass(frozen=True, slots=True)
-class RebuildProgress:
-    projection: str
-    generation: int
-    position: int
-    head: int
-    events_per_second: float | None
-    eta_seconds: float | None
 
 
 class RebuildQueue:
@@ -158,31 +145,3 @@ def _unavailable_as_error() -> Iterator[None]:
         yield
     except (redis.RedisError, OSError) as e:
         raise RebuildQueueUnavailableError(f"the rebuild queue is unavailable: {e}") from e
-
-
-_PROGRESS = """
-SELECT name, generation, position, extract(epoch FROM clock_timestamp() - started_at)::float8
-FROM projection_rebuilds WHERE name = ANY(%s) ORDER BY name
-"""
-
-
-async def read_progress(
-    pool: AsyncConnectionPool, projections: Sequence[str], head: int
-) -> list[RebuildProgress]:
-    """Where the rebuilds of these projections stand, against feed head `head`. The rate is
-    from the start of the rebuild (of a resumed one: of the first attempt, so it reads low)."""
-    async with pool.connection() as conn:
-        cur = await conn.execute(_PROGRESS, (list(projections),))
-        rows = await cur.fetchall()
-    return [_progress(name, generation, position, seconds, head)
-            for name, generation, position, seconds in rows]  # fmt: skip
-
-
-def _progress(
-    name: str, generation: int, position: int, seconds: float, head: int
-) -> RebuildProgress:
-    rate = position / seconds if seconds > 0 and position > 0 else None
-    eta = None if rate is None else round(max(head - position, 0) / rate, 1)
-    return RebuildProgress(
-        name, generation, position, head, None if rate is None else round(rate, 1), eta
-    )

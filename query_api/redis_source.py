@@ -20,9 +20,9 @@ from typing import cast
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from projector.schema import PROJECTION_OF, Table, applied_key, live_generation_key
 from query_api.batching import RedisBatch
 from query_api.reads import Page, Read
+from readmodels.schema import PROJECTION_OF, Table, applied_key, live_generation_key
 
 log = logging.getLogger("query_api.redis")
 

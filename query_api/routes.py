@@ -12,11 +12,12 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 
+from domain.entity import ListFilters
 from query_api.audit import state_as_of
 from query_api.auth import AUDITORS
 from query_api.errors import AUDIT_ERRORS, READ_ERRORS
 from query_api.reads import Page
-from query_api.resources import ID_MAX, LIMIT_MAX, RESOURCES, SKIP_MAX, Filters, Resource
+from query_api.resources import ID_MAX, LIMIT_MAX, RESOURCES, SKIP_MAX, Resource
 from query_api.responses import document_response, page_response
 
 PathId = Annotated[int, Path(ge=1, le=ID_MAX, description="The entity's id_key")]
@@ -62,7 +63,7 @@ def _routes(resource: Resource, router: APIRouter) -> None:
         limit: Limit = 100,
         x_consistency_token: Token = None,
     ) -> Response:
-        page = Page(table, skip, limit, cast("Filters", filters).fields())
+        page = Page(table, skip, limit, cast("ListFilters", filters).fields())
         return page_response(await request.app.state.reads.page(page, x_consistency_token))
 
     async def read_document(

@@ -19,7 +19,7 @@ from psycopg import sql
 from redis.asyncio import Redis
 
 from eventstore import EventStore
-from projector.schema import PROJECTIONS, Table, live_generation_key
+from readmodels.schema import PROJECTIONS, Table, live_generation_key
 
 PROJECTOR_REDIS_DB = 12  # the projector tests' own Redis database, flushed before each test
 

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from domain import bill, category, client, codec, decisions, order, product, review
-from domain.aggregates import DECIDERS
-from domain.claims import Claim, claim_changes, conflict_for
+from domain import bill, catalogue, category, client, codec, order, product, review
+from domain.catalogue import DECIDERS, claim_changes, conflict_for
+from domain.claims import Claim
 from domain.decider import Decider, fold
 from domain.enums import DeliveryMethod, PaymentType, Status
 from domain.errors import DomainError
@@ -55,12 +55,12 @@ class World:
         return fold(DECIDERS[parse_stream_id(stream)[0]], self.streams.get(stream, []))
 
     def handle(self, command: Any) -> StreamEvents:
-        target = decisions.primary(command)
+        target = catalogue.primary(command)
         stream = self.claims.get(target) if isinstance(target, Claim) else target
         state = None if stream is None else self.state(stream)
         # like the command API: the primary stream is never among the others
-        others = {s: self.state(s) for s in decisions.reads(command, state) if s != stream}
-        events = decisions.decide(command, state, others)
+        others = {s: self.state(s) for s in catalogue.reads(command, state, stream)}
+        events = catalogue.decide(command, state, others, stream)
         self.append(events)
         return events
 

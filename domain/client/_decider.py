@@ -25,6 +25,7 @@ from domain.decider import Decider, existing
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError
 from domain.patch import UNSET, patched
 
+KIND = "client"
 NAME_MAX_LENGTH = 100
 STREET_MAX_LENGTH = 200
 NUMBER_MAX_LENGTH = 20

@@ -5,12 +5,14 @@ forward (PENDING -> IN_PROGRESS -> DELIVERED, steps may be skipped) or from an o
 CANCELED; DELIVERED and CANCELED are final and a final order no longer changes.
 
 This decider holds the order's own rules. Checking the client, bill and products, and the
-stock each line reserves, takes other streams: that is `domain.decisions`, which calls this
-decider for the order stream's part with prices already resolved from the product.
+stock each line reserves, takes other streams: that is the decisions beside it (`_decisions`,
+`_lines`), which call this decider for the order stream's part with prices already resolved
+from the product.
 """
 
 from domain.order._decider import (
     FORWARD,
+    KIND,
     OPEN,
     OrderLine,
     OrderState,
@@ -22,6 +24,31 @@ from domain.order._decider import (
     require,
     require_line,
     require_open,
+)
+from domain.order._decisions import change_order, delete_order, place_order
+from domain.order._entity import (
+    AGGREGATE,
+    ORDER_DETAILS,
+    ORDERS,
+    OrderChange,
+    OrderCreate,
+    OrderDetailChange,
+    OrderDetailCreate,
+    OrderDetailDocument,
+    OrderDetailFilters,
+    OrderDocument,
+    OrderFilters,
+    order_detail_document,
+    order_detail_documents,
+    order_detail_locator,
+    order_documents,
+)
+from domain.order._lines import (
+    ORDER_DETAIL,
+    add_order_line,
+    change_order_line,
+    remove_order_line,
+    resolve_price,
 )
 from domain.order._messages import (
     AddOrderLine,
@@ -43,16 +70,29 @@ from domain.order._messages import (
 )
 
 __all__ = [
+    "AGGREGATE",
     "FORWARD",
+    "KIND",
     "OPEN",
+    "ORDERS",
+    "ORDER_DETAIL",
+    "ORDER_DETAILS",
     "AddOrderLine",
     "ChangeOrder",
     "ChangeOrderLine",
     "DeleteOrder",
+    "OrderChange",
     "OrderChanged",
     "OrderCommand",
+    "OrderCreate",
     "OrderDeleted",
+    "OrderDetailChange",
+    "OrderDetailCreate",
+    "OrderDetailDocument",
+    "OrderDetailFilters",
+    "OrderDocument",
     "OrderEvent",
+    "OrderFilters",
     "OrderLine",
     "OrderLineAdded",
     "OrderLineChanged",
@@ -63,12 +103,23 @@ __all__ = [
     "OrderStatusChanged",
     "PlaceOrder",
     "RemoveOrderLine",
+    "add_order_line",
+    "change_order",
+    "change_order_line",
     "changed_order",
     "decide",
     "decider",
+    "delete_order",
     "evolve",
     "line_fields",
+    "order_detail_document",
+    "order_detail_documents",
+    "order_detail_locator",
+    "order_documents",
+    "place_order",
+    "remove_order_line",
     "require",
     "require_line",
     "require_open",
+    "resolve_price",
 ]

@@ -30,6 +30,7 @@ from domain.order._messages import (
 )
 from domain.patch import UNSET, patched
 
+KIND = "order"
 OPEN = frozenset({Status.PENDING, Status.IN_PROGRESS})
 FORWARD = {
     Status.PENDING: frozenset({Status.IN_PROGRESS, Status.DELIVERED, Status.CANCELED}),

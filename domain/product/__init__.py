@@ -8,6 +8,7 @@ never take the same unit.
 """
 
 from domain.product._decider import (
+    KIND,
     NAME_MAX_LENGTH,
     ProductState,
     decide,
@@ -15,6 +16,16 @@ from domain.product._decider import (
     evolve,
     require,
     require_active,
+)
+from domain.product._decisions import change_product, create_product
+from domain.product._entity import (
+    AGGREGATE,
+    PRODUCTS,
+    ProductChange,
+    ProductCreate,
+    ProductDocument,
+    ProductFilters,
+    product_documents,
 )
 from domain.product._messages import (
     ChangeProduct,
@@ -37,15 +48,22 @@ from domain.product._messages import (
 )
 
 __all__ = [
+    "AGGREGATE",
+    "KIND",
     "NAME_MAX_LENGTH",
+    "PRODUCTS",
     "ChangeProduct",
     "CreateProduct",
     "DeactivateProduct",
+    "ProductChange",
     "ProductChanged",
     "ProductCommand",
+    "ProductCreate",
     "ProductCreated",
     "ProductDeactivated",
+    "ProductDocument",
     "ProductEvent",
+    "ProductFilters",
     "ProductMoved",
     "ProductReactivated",
     "ProductState",
@@ -56,9 +74,12 @@ __all__ = [
     "StockReleased",
     "StockReserved",
     "StockSold",
+    "change_product",
+    "create_product",
     "decide",
     "decider",
     "evolve",
+    "product_documents",
     "require",
     "require_active",
 ]

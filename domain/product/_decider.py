@@ -28,6 +28,7 @@ from domain.product._messages import (
     StockSold,
 )
 
+KIND = "product"
 NAME_MAX_LENGTH = 200
 
 

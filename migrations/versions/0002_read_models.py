@@ -4,7 +4,7 @@ Each `rm_<table>` holds the documents the query API serves, as their exact JSON 
 feed position they stand at and the columns its filters use. Every row belongs to a generation:
 a rebuild fills the next generation beside the live one and switches `projection_checkpoints`
 to it in one transaction, so reads never see a half-built table. The shapes below are a frozen
-copy of `projector.schema` at this revision (a migration must not change when the code does);
+copy of `readmodels.schema` at this revision (a migration must not change when the code does);
 a test checks that the migrated database matches the schema module.
 
 Revision ID: 0002

@@ -47,7 +47,7 @@ def _env(data: Path) -> dict[str, str]:
 
 def _orders(data: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "orders.cli", *args],
+        [sys.executable, "-m", "launch.cli", *args],
         env=_env(data), capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
 

@@ -13,8 +13,7 @@ import psycopg
 import pytest
 
 from domain import codec
-from domain.category import CategoryCreated
-from domain.claims import category_name_claim
+from domain.category import CategoryCreated, category_name_claim
 from eventstore import Claim, Expect, NewEvent, StreamAppend
 from eventstore._append import append as append_on
 from eventstore._connect import configure

@@ -23,7 +23,7 @@ SETTING_NAMES = {field.alias for field in Settings.model_fields.values() if fiel
 
 def orders(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "orders.cli", *args],
+        [sys.executable, "-m", "launch.cli", *args],
         capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
     )  # fmt: skip
 
@@ -120,7 +120,7 @@ def test_an_unknown_command_is_one_clear_line_and_exit_2() -> None:
 
 def test_a_failing_command_is_one_line_and_a_nonzero_exit() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "orders.cli", "audit", "verify"],
+        [sys.executable, "-m", "launch.cli", "audit", "verify"],
         capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
         env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
              "REDIS_URL": "redis://127.0.0.1:1/0", "LOG_LEVEL": "CRITICAL"},

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from projector import live, rebuild
 from projector.engine import Engine, open_engine
 from projector.errors import FeedBehindCheckpointError, ProjectionsRefusedError
-from projector.schema import PROJECTIONS, TABLES, applied_key, live_generation_key
+from readmodels.schema import PROJECTIONS, TABLES, applied_key, live_generation_key
 from tests.projection import (
     Scenario,
     live_generations,

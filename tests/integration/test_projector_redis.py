@@ -15,7 +15,7 @@ from orders.embedded import _redis_binary
 from orders.settings import Settings
 from projector import live
 from projector.engine import Engine, open_engine
-from projector.schema import PROJECTIONS, applied_key
+from readmodels.schema import PROJECTIONS, applied_key
 from tests.projection import (
     Process,
     Scenario,
@@ -96,7 +96,7 @@ async def test_writes_made_while_redis_is_down_reach_postgresql_then_redis_when_
     await eventually(lambda: _answers(redis_url), seconds=5)
     app = create_app(Settings(RATE_LIMIT_ENABLED="false"), database_url, redis_url)
     worker = Process(
-        [sys.executable, "-m", "orders.cli", "projector"],
+        [sys.executable, "-m", "launch.cli", "projector"],
         worker_env(database_url, redis_url),
         tmp_path / "worker.log",
     )

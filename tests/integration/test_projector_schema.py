@@ -1,5 +1,6 @@
-"""Migration 0002 creates the read-model tables exactly as `projector.schema` (the contract with
-the query API) describes them; and the operators' commands over them."""
+"""The migrations create what the catalogue describes: the read-model tables exactly as
+`readmodels.schema` (the contract between projector and query API) derives them, and an id
+sequence per entity; and the operators' commands over them."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from pathlib import Path
 
 import psycopg
 
+from domain.catalogue import ENTITIES
 from orders.embedded import Endpoints
-from projector.schema import PROJECTIONS, TABLES
+from projector import live
+from projector.engine import open_engine
+from readmodels.schema import PROJECTIONS, TABLES
+from readmodels.status import read_status
 from tests.projection import PROJECTOR_REDIS_DB, Scenario, with_redis_db, worker_env
 from tests.shop import Shop
 
@@ -53,7 +58,7 @@ def test_every_read_model_table_has_the_contracts_columns_and_indexes(database_u
 
 def _orders(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "orders.cli", *args],
+        [sys.executable, "-m", "launch.cli", *args],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 
@@ -84,27 +89,34 @@ async def test_operators_see_status_and_rebuild_from_the_command_line(
     assert "no projection named nonsense" in unknown.stderr
 
 
-async def test_metrics_show_lag_until_the_projector_has_caught_up(
+async def test_status_shows_lag_until_the_projector_has_caught_up(
     database_url: str, servers: Endpoints, shop: Shop
 ) -> None:
-    from projector import live, status  # noqa: PLC0415
-    from projector.engine import open_engine  # noqa: PLC0415
-
     engine = await open_engine(database_url, with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB))
     try:
         assert engine.redis is not None
         await engine.redis.flushdb()
         await Scenario(shop).round()
         await engine.store.sequence()
-        behind = await status.metrics(engine.store, engine.redis)
+        behind = await read_status(engine.store, engine.redis)
         await live.follow(engine)
-        caught_up = await status.metrics(engine.store, engine.redis)
+        caught_up = await read_status(engine.store, engine.redis)
     finally:
         await engine.close()
 
-    head = int(next(line.split()[1] for line in caught_up.splitlines()
-                    if line.startswith("orders_feed_head ")))  # fmt: skip
-    assert f'orders_projector_lag_events{{projection="orders"}} {head}' in behind
-    assert 'orders_projector_lag_events{projection="orders"} 0' in caught_up
-    assert 'orders_projector_redis_lag_events{projection="orders"} 0' in caught_up
-    assert f'orders_projector_events_total{{projection="orders"}} {head}' in caught_up
+    orders_behind = next(p for p in behind.projections if p.name == "orders")
+    orders_now = next(p for p in caught_up.projections if p.name == "orders")
+    assert behind.head == caught_up.head > 0
+    assert orders_behind.lag_events == behind.head
+    assert orders_behind.lag_seconds > 0
+    assert (orders_now.lag_events, orders_now.lag_seconds) == (0, 0.0)
+    assert orders_now.redis_position == caught_up.head
+    assert orders_now.events_applied == caught_up.head
+
+
+def test_the_migrations_draw_every_entitys_ids_from_its_own_sequence(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT sequence_name FROM information_schema.sequences WHERE sequence_name LIKE 'id_%'"
+        ).fetchall()
+    assert {name for (name,) in rows} == {f"id_{e.sequence}" for e in ENTITIES}

@@ -17,7 +17,7 @@ from orders.settings import Settings
 from orders.wakeup import FLAG, JOB, QUEUE
 from projector import rebuild
 from projector.engine import Engine
-from projector.schema import PROJECTION_OF, PROJECTIONS, TABLES
+from readmodels.schema import PROJECTION_OF, PROJECTIONS, TABLES
 from tests.projection import (
     Process,
     Scenario,
@@ -60,7 +60,7 @@ async def test_orders_projector_projects_every_write_it_is_woken_for(
     database_url: str, redis_url: str, writes: Shop, engine: Engine, tmp_path: Path
 ) -> None:
     worker = Process(
-        [sys.executable, "-m", "orders.cli", "projector"],
+        [sys.executable, "-m", "launch.cli", "projector"],
         worker_env(database_url, redis_url),
         tmp_path / "worker.log",
     )
@@ -150,7 +150,7 @@ async def test_workers_killed_mid_batch_leave_the_read_models_a_fresh_rebuild_wo
     log = tmp_path / "workers.log"
     try:
         for _ in range(8):
-            workers = [Process([sys.executable, "-m", "orders.cli", "projector"], env, log)
+            workers = [Process([sys.executable, "-m", "launch.cli", "projector"], env, log)
                        for _ in range(2)]  # fmt: skip
             await scenario.round()
             for _ in range(5):  # duplicates of the wake-up the writes queued
@@ -158,7 +158,7 @@ async def test_workers_killed_mid_batch_leave_the_read_models_a_fresh_rebuild_wo
             await asyncio.sleep(rnd.uniform(0.6, 1.6))  # a worker takes ~0.5 s to start
             for worker in workers:
                 worker.kill()
-        survivor = Process([sys.executable, "-m", "orders.cli", "projector"], env, log)
+        survivor = Process([sys.executable, "-m", "launch.cli", "projector"], env, log)
         try:
             await eventually(caught_up(engine, scenario), seconds=30)
         finally:

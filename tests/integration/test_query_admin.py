@@ -17,7 +17,7 @@ from rq import Queue
 
 from orders.wakeup import JOB, QUEUE
 from projector import locks
-from projector.status import read_status
+from readmodels.status import read_status
 from tests.conftest import TEST_DATA
 from tests.projection import Process, eventually, live_generations, worker_env
 from tests.query import AUDIT, DEAD_REDIS, Projected, query_client, query_settings
@@ -43,7 +43,7 @@ async def admin(database_url: str, projected: Projected) -> AsyncIterator[httpx.
 def projector(projected: Projected, log: Path) -> Process:
     """`orders projector --burst`: runs what is queued on the query API's Redis, then exits."""
     return Process(
-        [sys.executable, "-m", "orders.cli", "projector", "--burst"],
+        [sys.executable, "-m", "launch.cli", "projector", "--burst"],
         worker_env(projected.database_url, projected.redis_url),
         log,
     )

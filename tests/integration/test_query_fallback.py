@@ -8,7 +8,7 @@ import asyncio
 import httpx
 import pytest
 
-from projector.schema import TABLES, live_generation_key
+from readmodels.schema import TABLES, live_generation_key
 from tests.conftest import TEST_DATA
 from tests.integration.query_world import World, build_world
 from tests.integration.web_demo import DEAD_DATABASE

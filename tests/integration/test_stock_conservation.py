@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from domain.aggregates import DECIDERS
 
 from command_api.app import create_app
 from domain import codec, documents
-from domain.aggregates import DECIDERS
 from domain.enums import Status
 from domain.order import OrderLineAdded, OrderState
 from domain.product import ProductCreated, ProductState, StockAdjusted

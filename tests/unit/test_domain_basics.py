@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from domain import category, validation
+from domain.catalogue import BY_KIND, aggregate_of
 from domain.category import CategoryCreated, CategoryEvent, CategoryRenamed, CategoryState
 from domain.decider import Decider, existing, fold
 from domain.errors import (
@@ -16,7 +17,7 @@ from domain.errors import (
     StreamCorruptedError,
 )
 from domain.patch import UNSET, Unset, patched, pick
-from domain.streams import KINDS, parse_stream_id, stream_id
+from domain.streams import parse_stream_id, stream_id
 
 
 def test_fold_replays_events_from_the_initial_state_or_a_given_one() -> None:
@@ -41,14 +42,14 @@ def test_an_event_before_its_entitys_creation_is_a_corrupt_stream() -> None:
     assert existing(1, object()) == 1
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", BY_KIND)
 def test_stream_ids_name_the_kind_and_the_id(kind: str) -> None:
     assert stream_id(kind, 17) == f"{kind}-17"
     assert parse_stream_id(f"{kind}-17") == (kind, 17)
 
 
 @pytest.mark.parametrize(
-    "stream", ["product", "product-", "widget-1", "product-x", "product--1", "product-²"]
+    "stream", ["product", "product-", "Widget-1", "product-x", "product--1", "product-²"]
 )
 def test_malformed_stream_ids_are_refused(stream: str) -> None:
     with pytest.raises(ValueError, match="not a stream id"):
@@ -57,7 +58,9 @@ def test_malformed_stream_ids_are_refused(stream: str) -> None:
 
 def test_stream_ids_take_known_kinds_and_integer_ids() -> None:
     with pytest.raises(ValueError, match="unknown stream kind"):
-        stream_id("widget", 1)
+        aggregate_of(stream_id("widget", 1))
+    with pytest.raises(ValueError, match="not a stream kind"):
+        stream_id("Widget", 1)
     with pytest.raises(TypeError):
         stream_id("product", True)
     with pytest.raises(TypeError):

@@ -17,8 +17,8 @@ from domain.bill import (
     CreateBill,
     DeleteBill,
     ReleaseBill,
+    bill_number_claim,
 )
-from domain.claims import bill_number_claim
 from domain.client import CreateClient
 from domain.enums import DeliveryMethod, PaymentType
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError

@@ -16,8 +16,8 @@ from domain.category import (
     CreateCategory,
     DeleteCategory,
     DetachProduct,
+    category_name_claim,
 )
-from domain.claims import category_name_claim
 from domain.errors import InvalidCommandError, NotFoundError
 from domain.product import CreateProduct, DeactivateProduct
 from tests.strategies import World, decide_all, refusal

@@ -2,32 +2,29 @@
 
 import pytest
 
-from domain.bill import BillChanged, BillCreated, BillDeleted, BillNumberChanged
-from domain.category import CategoryCreated, CategoryDeleted, CategoryRenamed
-from domain.claims import (
-    ADDRESS,
-    BILL_NUMBER,
-    CATEGORY_NAME,
-    CLIENT_EMAIL,
-    ORDER_DETAIL,
-    Claim,
-    ClaimChanges,
-    address_locator,
-    claim_changes,
-    claims_of,
-    conflict_for,
-    order_detail_locator,
-)
+from domain.bill import BILL_NUMBER, BillChanged, BillCreated, BillDeleted, BillNumberChanged
+from domain.catalogue import claim_changes, claims_of, conflict_for
+from domain.category import CATEGORY_NAME, CategoryCreated, CategoryDeleted, CategoryRenamed
+from domain.claims import Claim, ClaimChanges
 from domain.client import (
+    ADDRESS,
+    CLIENT_EMAIL,
     AddressAdded,
     AddressRemoved,
     ClientCreated,
     ClientDeleted,
     ClientEmailChanged,
+    address_locator,
 )
 from domain.enums import PaymentType
 from domain.events import Event
-from domain.order import OrderDeleted, OrderLineAdded, OrderLineRemoved
+from domain.order import (
+    ORDER_DETAIL,
+    OrderDeleted,
+    OrderLineAdded,
+    OrderLineRemoved,
+    order_detail_locator,
+)
 from domain.product import ProductDeactivated
 from tests.strategies import T0
 

@@ -6,7 +6,6 @@ import pytest
 
 from domain import client
 from domain.bill import CreateBill
-from domain.claims import address_locator, email_claim
 from domain.client import (
     AddAddress,
     AddressAdded,
@@ -21,6 +20,8 @@ from domain.client import (
     CreateClient,
     DeleteClient,
     RemoveAddress,
+    address_locator,
+    email_claim,
 )
 from domain.enums import PaymentType
 from domain.errors import InvalidCommandError, NotFoundError

@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain import codec
+from domain.catalogue import EVENT_CLASSES
 from domain.client import ClientChanged, ClientCreated
 from domain.codec import EVENT_TYPES, decode, decode_stored, encode
 from domain.enums import DeliveryMethod, Status
 from domain.errors import EventSchemaError
-from domain.events import EVENT_CLASSES, Event
+from domain.events import Event
 from domain.order import OrderDeleted, OrderPlaced
 from domain.product import ProductCreated
 from domain.upcasters import UPCASTERS, split_full_name, upcast

@@ -1,25 +1,31 @@
 """The flat documents the REST API serves."""
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
-from domain.bill import BillState
-from domain.category import CategoryState
-from domain.client import Address, ClientState
-from domain.documents import (
-    address_documents,
-    bill_document,
-    category_document,
-    client_document,
-    order_detail_documents,
-    order_document,
-    product_document,
-    review_document,
-)
+from domain.bill import BillState, bill_documents
+from domain.category import CategoryState, category_documents
+from domain.client import Address, ClientState, address_documents, client_documents
+from domain.entity import Document
 from domain.enums import DeliveryMethod, PaymentType, Status
-from domain.order import OrderLine, OrderState
-from domain.product import ProductState
-from domain.review import ReviewState
+from domain.order import OrderLine, OrderState, order_detail_documents, order_documents
+from domain.product import ProductState, product_documents
+from domain.review import ReviewState, review_documents
+
+
+def _one(documents: Callable[[Any], list[Document]]) -> Callable[[Any], Document | None]:
+    """An entity kept in its own stream: its one document, or None."""
+    return lambda state: next(iter(documents(state)), None)
+
+
+category_document = _one(category_documents)
+product_document = _one(product_documents)
+client_document = _one(client_documents)
+bill_document = _one(bill_documents)
+order_document = _one(order_documents)
+review_document = _one(review_documents)
 
 DATE = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.UTC)
 

@@ -7,7 +7,6 @@ import pytest
 
 from domain import order
 from domain.bill import BillAssigned, BillReleased, CreateBill
-from domain.claims import order_detail_locator
 from domain.client import CreateClient, DeleteClient
 from domain.enums import DeliveryMethod, PaymentType, Status
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError
@@ -21,6 +20,7 @@ from domain.order import (
     OrderReassigned,
     OrderStatusChanged,
     PlaceOrder,
+    order_detail_locator,
 )
 from domain.product import CreateProduct, StockReleased, StockSold
 from tests.strategies import CATEGORY_ID, CLIENT_ID, T0, World, decide_all, refusal, shop

@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 
 from domain import order
-from domain.claims import order_detail_locator
 from domain.enums import DeliveryMethod, Status
 from domain.errors import (
     ConflictError,
@@ -23,6 +22,7 @@ from domain.order import (
     OrderLineRemoved,
     PlaceOrder,
     RemoveOrderLine,
+    order_detail_locator,
 )
 from domain.product import ChangeProduct, CreateProduct, StockReleased, StockReserved
 from tests.strategies import CATEGORY_ID, CLIENT_ID, T0, World, decide_all, refusal, shop

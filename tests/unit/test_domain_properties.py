@@ -8,22 +8,15 @@ from typing import Any
 from hypothesis import given
 
 from domain import order as order_module
-from domain.aggregates import DECIDERS
-from domain.bill import BillState
-from domain.category import CategoryState
-from domain.claims import (
-    Claim,
-    address_locator,
-    bill_number_claim,
-    category_name_claim,
-    email_claim,
-    order_detail_locator,
-)
-from domain.client import ClientState
+from domain.bill import BillState, bill_number_claim
+from domain.catalogue import DECIDERS
+from domain.category import CategoryState, category_name_claim
+from domain.claims import Claim
+from domain.client import ClientState, address_locator, email_claim
 from domain.decider import fold
 from domain.enums import Status
 from domain.errors import DomainError, InvalidCommandError
-from domain.order import OrderState
+from domain.order import OrderState, order_detail_locator
 from domain.product import ProductCreated, ProductState, StockAdjusted
 from domain.streams import parse_stream_id
 from tests.strategies import (

@@ -5,10 +5,11 @@ from typing import Any
 
 import pytest
 
-from domain import bill, category, client, decisions, order, product, review
-from domain.claims import address_locator, order_detail_locator
+from domain import bill, catalogue, category, client, order, product, review
+from domain.client import address_locator
 from domain.enums import DeliveryMethod, PaymentType, Status
 from domain.errors import InvalidCommandError
+from domain.order import order_detail_locator
 from tests.strategies import CATEGORY_ID, T0, market
 
 MOVED_LINE = order.ChangeOrderLine(1, order_id=2, product_id=3)
@@ -32,7 +33,7 @@ MOVED_LINE = order.ChangeOrderLine(1, order_id=2, product_id=3)
     ],
 )
 def test_a_command_names_its_primary_stream_or_the_locator_to_it(command: Any, target: Any) -> None:
-    assert decisions.primary(command) == target
+    assert catalogue.primary(command) == target
 
 
 @pytest.mark.parametrize(
@@ -50,14 +51,14 @@ def test_a_command_names_its_primary_stream_or_the_locator_to_it(command: Any, t
 def test_only_an_entitys_own_commands_are_decided_on_the_stream_its_id_names(
     command: Any, own_stream: str | None
 ) -> None:
-    assert decisions.on_own_stream(command) is (own_stream is not None)
+    assert catalogue.spec_of(command).own is (own_stream is not None)
     if own_stream is not None:
-        assert decisions.primary(command) == own_stream
+        assert catalogue.primary(command) == own_stream
 
 
 def test_a_sub_entity_without_its_holders_id_is_invalid() -> None:
     with pytest.raises(InvalidCommandError):
-        decisions.primary(client.AddAddress(9, None))  # type: ignore[arg-type]
+        catalogue.primary(client.AddAddress(9, None))  # type: ignore[arg-type]
 
 
 def test_the_streams_a_decision_reads_follow_from_the_command_and_its_state() -> None:
@@ -65,22 +66,24 @@ def test_the_streams_a_decision_reads_follow_from_the_command_and_its_state() ->
     order_1 = world.state("order-1")
     product_1 = world.state("product-1")
 
-    assert decisions.reads(order.DeleteOrder(1), order_1) == {"bill-1", "product-1"}
-    assert decisions.reads(order.ChangeOrder(1, status=Status.CANCELED), order_1) == {"product-1"}
-    assert decisions.reads(order.ChangeOrder(1, client_id=2), order_1) == {"client-2", "bill-1"}
-    assert decisions.reads(order.ChangeOrder(1, bill_id=4), order_1) == {"bill-1", "bill-4"}
-    assert decisions.reads(order.ChangeOrder(1, date=T0), order_1) == set()
-    assert decisions.reads(MOVED_LINE, order_1) == {"product-1", "product-3", "order-2"}
-    assert decisions.reads(order.ChangeOrderLine(1, order_id=1), order_1) == {"product-1"}
+    assert catalogue.reads(order.DeleteOrder(1), order_1) == {"bill-1", "product-1"}
+    assert catalogue.reads(order.ChangeOrder(1, status=Status.CANCELED), order_1) == {"product-1"}
+    assert catalogue.reads(order.ChangeOrder(1, client_id=2), order_1) == {"client-2", "bill-1"}
+    assert catalogue.reads(order.ChangeOrder(1, bill_id=4), order_1) == {"bill-1", "bill-4"}
+    assert catalogue.reads(order.ChangeOrder(1, date=T0), order_1) == set()
+    assert catalogue.reads(MOVED_LINE, order_1, "order-1") == {"product-1", "product-3", "order-2"}
+    assert catalogue.reads(order.ChangeOrderLine(1, order_id=1), order_1, "order-1") == {
+        "product-1"
+    }
     address = client.ChangeAddress(9, client_id=1)
-    assert decisions.reads(address, world.state("client-1")) == set()
-    assert decisions.reads(address, None) == {"client-1"}
-    assert decisions.reads(order.RemoveOrderLine(1), order_1) == {"product-1"}
-    assert decisions.reads(product.ChangeProduct(1, category_id=2), product_1) == {
+    assert catalogue.reads(address, world.state("client-1"), "client-1") == set()
+    assert catalogue.reads(address, None) == {"client-1"}
+    assert catalogue.reads(order.RemoveOrderLine(1), order_1, "order-1") == {"product-1"}
+    assert catalogue.reads(product.ChangeProduct(1, category_id=2), product_1) == {
         "category-1",
         "category-2",
     }
-    assert decisions.reads(product.DeactivateProduct(1), product_1) == {"category-1"}
+    assert catalogue.reads(product.DeactivateProduct(1), product_1) == {"category-1"}
 
 
 def test_missing_primary_states_read_nothing_more() -> None:
@@ -92,16 +95,16 @@ def test_missing_primary_states_read_nothing_more() -> None:
         product.DeactivateProduct(1),
         category.DeleteCategory(1),
     ):
-        assert decisions.reads(command, None) == set()
+        assert catalogue.reads(command, None) == set()
 
 
 def test_a_decision_refuses_to_guess_a_state_it_was_not_given() -> None:
     world = market()
 
     with pytest.raises(LookupError, match="product-1"):
-        decisions.decide(order.ChangeOrder(1, status=Status.CANCELED), world.state("order-1"), {})
+        catalogue.decide(order.ChangeOrder(1, status=Status.CANCELED), world.state("order-1"), {})
     with pytest.raises(LookupError, match="category-1"):
-        decisions.decide(product.CreateProduct(9, "x", Decimal(1), CATEGORY_ID), None, {})
+        catalogue.decide(product.CreateProduct(9, "x", Decimal(1), CATEGORY_ID), None, {})
 
 
 EVERY_EDGE_COMMAND: list[Any] = [

@@ -10,7 +10,6 @@ from typing import Any
 import orjson
 import pytest
 
-from domain import documents
 from domain.bill import (
     BillAssigned,
     BillChanged,
@@ -19,6 +18,7 @@ from domain.bill import (
     BillNumberChanged,
     BillReleased,
 )
+from domain.catalogue import BY_NAME
 from domain.category import (
     CategoryCreated,
     CategoryDeleted,
@@ -27,13 +27,17 @@ from domain.category import (
     CategoryRenamed,
 )
 from domain.client import (
+    Address,
     AddressAdded,
     AddressChanged,
     AddressRemoved,
+    ChangeAddress,
     ClientChanged,
     ClientCreated,
     ClientDeleted,
     ClientEmailChanged,
+    ClientState,
+    change_address,
 )
 from domain.codec import EVENT_TYPES
 from domain.enums import DeliveryMethod, PaymentType, Status
@@ -58,10 +62,11 @@ from domain.product import (
     StockReleased,
     StockReserved,
     StockSold,
+    product_documents,
 )
 from domain.review import ReviewChanged, ReviewCreated, ReviewDeleted
 from projector.changes import Change, Row, apply, encode, initial, merge, replay
-from projector.schema import PROJECTIONS, TABLES
+from readmodels.schema import PROJECTIONS, TABLES
 
 BY_KIND = {p.stream_type: p for p in PROJECTIONS}
 AT = dt.datetime(2026, 11, 26, 12, 30, tzinfo=dt.UTC)
@@ -132,24 +137,10 @@ CASES: list[tuple[str, list[Event], Event, list[tuple[str, int, str]]]] = [
     ("review", REVIEW, ReviewDeleted(3, 4), [("reviews", 3, "delete")]),
 ]  # fmt: skip
 
-RENDER: dict[str, Any] = {
-    "categories": documents.category_document,
-    "products": documents.product_document,
-    "clients": documents.client_document,
-    "bills": documents.bill_document,
-    "orders": documents.order_document,
-    "reviews": documents.review_document,
-}
-
 
 def _api_documents(table: str, state: Any) -> dict[int, dict[str, Any]]:
-    """What the command API renders for a state (the same functions it uses)."""
-    if table == "addresses":
-        return {d["id_key"]: d for d in documents.address_documents(state)}
-    if table == "order_details":
-        return {d["id_key"]: d for d in documents.order_detail_documents(state)}
-    doc = RENDER[table](state)
-    return {} if doc is None else {doc["id_key"]: doc}
+    """What the command API renders for a state (the same catalogue entry it uses)."""
+    return {d["id_key"]: d for d in BY_NAME[table].documents(state)}
 
 
 def test_every_event_type_has_a_case() -> None:
@@ -186,7 +177,7 @@ def test_documents_are_the_bytes_the_api_sends() -> None:
         (1, True),
     )
     assert encode(TABLES["products"], change).doc == orjson.dumps(
-        documents.product_document(replay(projection, PRODUCT).state)
+        product_documents(replay(projection, PRODUCT).state)[0]
     )
 
 
@@ -215,9 +206,6 @@ def test_a_moved_address_keeps_the_client_that_holds_it_at_the_later_position() 
 
 def test_the_domain_removes_before_it_adds_when_moving_an_address() -> None:
     """What `merge` and the feed order rely on: a move appends the removal first."""
-    from domain.client import Address, ChangeAddress, ClientState  # noqa: PLC0415
-    from domain.decisions._customers import change_address  # noqa: PLC0415
-
     holder = ClientState(7, "Ada", None, None, None, (Address(70, "Main", None, "London"),))
     target = ClientState(8, "Bob", None, None, None)
     decided = change_address(holder, target, ChangeAddress(70, client_id=8))

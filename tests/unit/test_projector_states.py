@@ -8,8 +8,8 @@ from decimal import Decimal
 from domain.product import ProductCreated, StockAdjusted
 from projector.changes import initial
 from projector.feed import FeedEvent
-from projector.schema import PROJECTIONS
 from projector.states import StreamCache, advance
+from readmodels.schema import PROJECTIONS
 
 
 def test_the_stream_cache_forgets_what_it_held_when_asked_to_stand_elsewhere() -> None:

@@ -1,0 +1,133 @@
+"""The reads the projections and the auditors' views need, beyond whole streams and the feed:
+
+    feed pages      the feed by stream type, after a position and up to a bound, lean rows
+    stream entries  streams up to a version each, every event with its feed position
+    head, hash      the feed's last position and hash, the hash at a position
+    recorded times  when the events at some feed positions were recorded (lag in seconds)
+    mentions        the streams of a type whose events name a value (a sub-entity's holders)
+
+Every row's data goes through the upcaster, as on every read path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from eventstore._model import FeedEntry, FeedHead, FeedPage, Mention, StreamEntry
+from eventstore._read import Upcast
+
+_PAGE = (
+    "SELECT f.feed_position, f.hash, e.stream_id, e.stream_type, e.version, e.event_type,"
+    " e.schema_version, e.data"
+    " FROM feed f JOIN events e USING (global_position)"
+    " WHERE f.feed_position > %s AND f.feed_position <= %s AND e.stream_type = ANY(%s)"
+    " ORDER BY f.feed_position LIMIT %s"
+)
+_HASH = "SELECT hash FROM feed WHERE feed_position = %s"
+_HEAD = "SELECT feed_position, hash FROM feed ORDER BY feed_position DESC LIMIT 1"
+_ENTRIES = (
+    "SELECT e.stream_id, e.version, f.feed_position, e.event_type, e.schema_version, e.data"
+    " FROM events e LEFT JOIN feed f USING (global_position)"
+    " WHERE e.stream_id = ANY(%s) AND e.version <= %s ORDER BY e.stream_id, e.version"
+)
+_RECORDED = (
+    "SELECT f.feed_position, e.recorded_at FROM feed f JOIN events e USING (global_position)"
+    " WHERE f.feed_position = ANY(%s)"
+)
+
+
+async def read_page(
+    conn: psycopg.AsyncConnection[Any],
+    upcast: Upcast,
+    after: int,
+    upto: int,
+    *,
+    stream_types: Sequence[str],
+    limit: int,
+) -> FeedPage:
+    """Events of `stream_types` in feed order, after `after` and at most `upto`; the page ends
+    at its last event when it is full, else at `upto` (nothing more of those types up to it),
+    and carries the feed's hash there (what a checkpoint moved to it remembers)."""
+    cur = await conn.execute(_PAGE, (after, upto, list(stream_types), limit), prepare=True)
+    rows = await cur.fetchall()
+    entries = [
+        FeedEntry(position, stream_id, stream_type, version, type_name, upcast(type_name, v, d)[1])
+        for position, _, stream_id, stream_type, version, type_name, v, d in rows
+    ]
+    if rows and len(rows) == limit:
+        return FeedPage(entries, rows[-1][0], bytes(rows[-1][1]))
+    if rows and rows[-1][0] == upto:
+        return FeedPage(entries, upto, bytes(rows[-1][1]))
+    return FeedPage(entries, upto, await read_hash(conn, upto) if upto else None)
+
+
+async def read_hash(conn: psycopg.AsyncConnection[Any], position: int) -> bytes | None:
+    row = await (await conn.execute(_HASH, (position,), prepare=True)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+async def read_head(conn: psycopg.AsyncConnection[Any]) -> FeedHead:
+    row = await (await conn.execute(_HEAD, prepare=True)).fetchone()
+    return FeedHead(0, None) if row is None else FeedHead(row[0], bytes(row[1]))
+
+
+async def read_entries(
+    conn: psycopg.AsyncConnection[Any], upcast: Upcast, up_to: Mapping[str, int]
+) -> dict[str, list[StreamEntry]]:
+    """Streams from their first event up to a version each, with each event's feed position."""
+    cur = await conn.execute(_ENTRIES, (list(up_to), max(up_to.values())), prepare=True)
+    out: dict[str, list[StreamEntry]] = {stream_id: [] for stream_id in up_to}
+    for stream_id, version, position, type_name, schema_version, data in await cur.fetchall():
+        if version <= up_to[stream_id]:
+            current = upcast(type_name, schema_version, data)[1]
+            out[stream_id].append(StreamEntry(version, position, type_name, current))
+    return out
+
+
+async def read_recorded(
+    conn: psycopg.AsyncConnection[Any], positions: Sequence[int]
+) -> dict[int, datetime]:
+    cur = await conn.execute(_RECORDED, (list(positions),), prepare=True)
+    return dict(await cur.fetchall())
+
+
+async def read_feed_position(
+    conn: psycopg.AsyncConnection[Any], global_position: int
+) -> int | None:
+    cur = await conn.execute(
+        "SELECT feed_position FROM feed WHERE global_position = %s", (global_position,),
+        prepare=True,
+    )  # fmt: skip
+    row = await cur.fetchone()
+    return None if row is None else int(row[0])
+
+
+async def read_mentioning(
+    conn: psycopg.AsyncConnection[Any], stream_type: str, mentions: Sequence[Mention]
+) -> list[str]:
+    """The streams of `stream_type` with an event that names one of `mentions`. (It scans the
+    type's events: no index on the data. An auditor's read, not a hot path.)"""
+    if not mentions:
+        return []
+    matches = sql.SQL(" OR ").join(_match(m) for m in mentions)
+    statement = sql.SQL(
+        "SELECT DISTINCT stream_id FROM events WHERE stream_type = {} AND ({}) ORDER BY stream_id"
+    ).format(sql.Literal(stream_type), matches)
+    cur = await conn.execute(statement)
+    return [row[0] for row in await cur.fetchall()]
+
+
+def _match(mention: Mention) -> sql.Composed:
+    types = sql.Literal(list(mention.types))
+    if mention.listed:
+        return sql.SQL("(event_type = ANY({}) AND data->{} @> {}::jsonb)").format(
+            types, sql.Literal(mention.field), sql.Literal(f"[{mention.value}]")
+        )
+    return sql.SQL("(event_type = ANY({}) AND data->>{} = {})").format(
+        types, sql.Literal(mention.field), sql.Literal(str(mention.value))
+    )

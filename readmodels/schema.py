@@ -1,0 +1,117 @@
+"""The read models' shape: the contract between the projector (which writes them) and the query
+API (which reads them), derived from the catalogue (`domain.catalogue`). Nothing here does I/O.
+
+Each aggregate's streams feed one projection, named for the aggregate's own entity, which owns
+a read-model table per entity those streams hold (the clients projection: clients and
+addresses). A projection is rebuilt as a whole: a rebuild writes a new *generation* beside the
+live one and switches the pointer when it has caught up.
+
+PostgreSQL, per table: `rm_<table>` (created by a migration: the schema never changes at run
+time) with columns generation integer, id_key bigint, doc text (the exact JSON bytes served),
+position bigint (the feed position the document stands at: the entity as of that position, at
+or after the event that last changed it), and one column per filter field;
+primary key (generation, id_key), one index (generation, <shape fields>, id_key) per shape. A
+rebuild fills the next generation beside the live one; the old one is deleted after the switch.
+`projection_checkpoints(name, position, generation)` holds each projection's live generation and
+how far it has applied the feed (moved in the same transaction as the rows).
+
+Redis, per table and generation (prefix `rm:<table>:g<generation>:`):
+    doc:<id_key>          the document's JSON bytes, exactly as served
+    pos                   hash id_key -> feed position of the document (or of its deletion), so
+                          a late or replayed write never moves a key back
+    idx:all               sorted set of every id_key (score = id_key)
+    idx:<f>=<v>[:<f>=<v>] sorted sets for each index shape below (score = id_key)
+    sets                  hash id_key -> the index names (after `idx:`) the document is in,
+                          space-separated: the projector's own bookkeeping, so that a document
+                          that changes its filter values leaves its old sets (not for readers)
+`rm:live:<projection>` holds the live generation (the query API reads it; absent = 1).
+`rm:applied:<projection>:g<generation>` is the feed position up to which the Redis documents of
+that generation are written (set after them): what read-your-writes waits for on the Redis path,
+as `projection_checkpoints.position` is on the PostgreSQL path. While it is absent, the Redis
+documents of that generation are incomplete (never written, flushed, or being reloaded from
+PostgreSQL) and must not be served: readers go to PostgreSQL. `rm:live` only ever names a
+generation whose applied position has reached the PostgreSQL checkpoint it was switched at.
+
+Positions are feed positions (`feed.feed_position`), not the events' global positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain.catalogue import AGGREGATES
+from domain.entity import Entity
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    entity: Entity  # whose documents the table holds
+    name: str  # the resource path without slash: "order_details"
+    filters: tuple[tuple[str, str], ...]  # (field, PostgreSQL type) the query API filters on
+    # index shapes: each tuple of filter fields gets its own sorted set per value combination
+    shapes: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, entity: Entity) -> Table:
+        return cls(entity, entity.name, entity.columns(), entity.shapes)
+
+    @property
+    def pg_table(self) -> str:
+        return f"rm_{self.name}"
+
+    def redis_prefix(self, generation: int) -> str:
+        return f"rm:{self.name}:g{generation}:"
+
+    def index_keys(self, generation: int, doc: dict[str, Any]) -> list[str]:
+        """Every sorted set a document belongs to: `idx:all` and one per shape."""
+        prefix = self.redis_prefix(generation)
+        return [f"{prefix}idx:{name}" for name in self.index_names(doc)]
+
+    def index_names(self, doc: dict[str, Any]) -> list[str]:
+        """The sorted sets of a document, as the part of their key after `idx:`."""
+        shaped = (":".join(f"{f}={index_value(doc[f])}" for f in s) for s in self.shapes)
+        return ["all", *shaped]
+
+    def index_names_of(self, filters: tuple[Any, ...]) -> list[str]:
+        """`index_names` from the document's filter values, in the order of `filters`."""
+        return self.index_names(dict(zip((f for f, _ in self.filters), filters, strict=True)))
+
+    def shape_key(self, generation: int, filters: dict[str, Any]) -> str:
+        """The sorted set serving a query with exactly these filters (all, when none)."""
+        prefix = self.redis_prefix(generation)
+        if not filters:
+            return f"{prefix}idx:all"
+        shape = tuple(f for f, _ in self.filters if f in filters)
+        if shape not in self.shapes:
+            raise KeyError(f"no index of {self.name} for filters {sorted(filters)}")
+        return prefix + "idx:" + ":".join(f"{f}={index_value(filters[f])}" for f in shape)
+
+
+def index_value(value: Any) -> str:
+    """How a filter value is spelled in a key: ints as digits, booleans as 0/1."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    name: str
+    stream_type: str  # the events it reads: those of this stream kind
+    tables: tuple[Table, ...]
+
+
+PROJECTIONS: tuple[Projection, ...] = tuple(
+    Projection(a.entity.name, a.kind, tuple(Table.of(e) for e in a.entities)) for a in AGGREGATES
+)
+TABLES: dict[str, Table] = {t.name: t for p in PROJECTIONS for t in p.tables}
+PROJECTION_OF: dict[str, Projection] = {t.name: p for p in PROJECTIONS for t in p.tables}
+
+
+def live_generation_key(projection: str) -> str:
+    return f"rm:live:{projection}"
+
+
+def applied_key(projection: str, generation: int) -> str:
+    return f"rm:applied:{projection}:g{generation}"

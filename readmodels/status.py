@@ -1,0 +1,165 @@
+"""Where the projections stand, read one way for every reader: operators (`orders projections
+status`, `GET /admin/projections`), the query API's health check and its `/metrics` lag gauges.
+
+Lag is measured against the feed head: in events (feed positions not yet applied) and in seconds
+(how long the oldest of them has been waiting). When committed events wait outside the feed
+because an open transaction holds the sequencer's horizon back, the report names that
+transaction: it is the stall's cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from eventstore import EventStore, HorizonBlocker
+from readmodels.schema import PROJECTIONS, applied_key, live_generation_key
+
+_CHECKPOINTS = """
+SELECT p.name, coalesce(c.generation, 1), coalesce(c.position, 0), coalesce(c.events_applied, 0),
+       r.generation, r.position, clock_timestamp()
+FROM unnest(%s::text[]) WITH ORDINALITY AS p(name, n)
+LEFT JOIN projection_checkpoints c USING (name)
+LEFT JOIN projection_rebuilds r USING (name)
+ORDER BY p.n
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionStatus:
+    name: str
+    generation: int
+    position: int
+    lag_events: int
+    lag_seconds: float
+    events_applied: int
+    redis_generation: int | None  # what Redis readers read (None: Redis unknown)
+    redis_position: int | None  # applied position of that generation in Redis
+    rebuilding: tuple[int, int] | None  # (generation, position) of a rebuild in progress
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    head: int
+    unsequenced: int
+    blockers: Sequence[HorizonBlocker]
+    projections: list[ProjectionStatus]
+
+
+async def read_status(store: EventStore, redis: Redis | None) -> Status:
+    feed = await store.feed_status()
+    names = [p.name for p in PROJECTIONS]
+    async with store.connection() as conn:
+        cur = await conn.execute(_CHECKPOINTS, (names,))
+        rows = await cur.fetchall()
+    # the oldest event each projection has not applied: the one just past its checkpoint
+    recorded = await store.recorded_at(sorted({row[2] + 1 for row in rows}))
+    in_redis = await _redis_positions(redis, names)
+    projections = []
+    for name, generation, position, applied, rebuild_gen, rebuild_pos, now in rows:
+        lag = max(feed.head - position, 0)
+        oldest = recorded.get(position + 1)
+        waiting = None if oldest is None else (now - oldest).total_seconds()
+        redis_generation, redis_position = in_redis.get(name, (None, None))
+        projections.append(
+            ProjectionStatus(
+                name=name,
+                generation=generation,
+                position=position,
+                lag_events=lag,
+                lag_seconds=round(waiting or 0.0, 3) if lag else 0.0,
+                events_applied=applied,
+                redis_generation=redis_generation,
+                redis_position=redis_position,
+                rebuilding=None if rebuild_gen is None else (rebuild_gen, rebuild_pos),
+            )
+        )
+    return Status(feed.head, feed.pending, feed.blockers, projections)
+
+
+async def _redis_positions(
+    redis: Redis | None, names: list[str]
+) -> dict[str, tuple[int, int | None]]:
+    if redis is None:
+        return {}
+    try:
+        lives = await redis.mget([live_generation_key(n) for n in names])
+        generations = [1 if raw is None else int(raw) for raw in lives]
+        keys = [applied_key(n, g) for n, g in zip(names, generations, strict=True)]
+        applied = await redis.mget(keys)
+    except (RedisError, OSError):
+        return {}
+    return {
+        n: (g, None if a is None else int(a))
+        for n, g, a in zip(names, generations, applied, strict=True)
+    }
+
+
+def render(status: Status) -> str:
+    """The operator's table."""
+    lines = [
+        f"feed head {status.head:,}   committed, not yet in the feed: {status.unsequenced:,}",
+        "",
+        (
+            f"{'projection':<12} {'gen':>4} {'checkpoint':>12} {'lag events':>11} {'lag s':>8}"
+            f"  {'redis':<22} rebuild"
+        ),
+    ]
+    for p in status.projections:
+        redis = "unavailable"
+        if p.redis_generation is not None:
+            at = "not loaded" if p.redis_position is None else f"{p.redis_position:,}"
+            redis = f"g{p.redis_generation} at {at}"
+        rebuild = "-" if p.rebuilding is None else f"g{p.rebuilding[0]} at {p.rebuilding[1]:,}"
+        lines.append(
+            f"{p.name:<12} {p.generation:>4} {p.position:>12,} {p.lag_events:>11,}"
+            f" {p.lag_seconds:>8.1f}  {redis:<22} {rebuild}"
+        )
+    if status.blockers:
+        lines += ["", "stalled: the sequencer's horizon is held back by open transactions:"]
+        lines += [
+            f"  pid {b.pid} ({b.application_name or 'no application name'}), open"
+            f" {b.transaction_age_seconds:.1f} s, {b.state}: {b.query}"
+            for b in status.blockers
+        ]
+    elif status.unsequenced:
+        lines += ["", f"{status.unsequenced:,} committed events wait for the sequencer"]
+    return "\n".join(lines)
+
+
+# A rebuild under way: the next generation's position, moved with its rows. (No docstring: the
+# admin API serves this class, and a docstring would become its description in the OpenAPI.)
+@dataclass(frozen=True, slots=True)
+class Progress:
+    projection: str
+    generation: int
+    position: int
+    head: int
+    events_per_second: float | None
+    eta_seconds: float | None
+
+
+_REBUILDS = """
+SELECT name, generation, position, extract(epoch FROM clock_timestamp() - started_at)::float8
+FROM projection_rebuilds WHERE name = ANY(%s) ORDER BY name
+"""
+
+
+async def read_rebuilds(store: EventStore, projections: Sequence[str]) -> list[Progress]:
+    """Where the rebuilds of these projections stand against the feed head. The rate is from
+    the start of the rebuild (of a resumed one: of the first attempt, so it reads low)."""
+    head = (await store.feed_head()).position
+    async with store.connection() as conn:
+        cur = await conn.execute(_REBUILDS, (list(projections),))
+        rows = await cur.fetchall()
+    return [_progress(name, generation, position, seconds, head)
+            for name, generation, position, seconds in rows]  # fmt: skip
+
+
+def _progress(name: str, generation: int, position: int, seconds: float, head: int) -> Progress:
+    rate = position / seconds if seconds > 0 and position > 0 else None
+    eta = None if rate is None else round(max(head - position, 0) / rate, 1)
+    return Progress(name, generation, position, head, None if rate is None else round(rate, 1), eta)
