@@ -12,10 +12,11 @@ from command_api.errors import ERRORS
 from command_api.routes import add_routes
 from eventstore import EventStore
 from orders.metrics import add_metrics
+from orders.redis_client import open_redis
 from orders.settings import Settings
 from orders.store import open_store
 from orders.wakeup import Waker
-from orders.web import Backends, build_app, open_redis
+from orders.web import Backends, build_app
 
 
 @dataclass(frozen=True, slots=True)

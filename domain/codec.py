@@ -22,7 +22,6 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from domain.catalogue import EVENT_CLASSES
 from domain.errors import EventSchemaError
 from domain.events import Event
-from domain.upcasters import upcast
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.type_name: cls for cls in EVENT_CLASSES}
 
@@ -45,11 +44,6 @@ def decode(type_name: str, data: Mapping[str, Any]) -> Event:
         return cls(*[convert(data[name]) for name, convert in converts])
     except (TypeError, ValueError, InvalidOperation) as e:
         raise EventSchemaError(f"{type_name}: {e}") from e
-
-
-def decode_stored(type_name: str, schema_version: int, data: Mapping[str, Any]) -> Event:
-    """The event from its stored form at any schema version: upcast, then decode."""
-    return decode(type_name, upcast(type_name, schema_version, dict(data)))
 
 
 @functools.cache

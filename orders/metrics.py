@@ -31,7 +31,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from orders.web.watched import WatchedSend
 
 REQUEST_SECONDS = Histogram(
     "orders_http_request_duration_seconds",
@@ -87,18 +89,11 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start, status = time.perf_counter(), 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        start, watched = time.perf_counter(), WatchedSend(send)
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, receive, watched)
         finally:
-            self._timer(scope, status).observe(time.perf_counter() - start)
+            self._timer(scope, watched.status).observe(time.perf_counter() - start)
 
     def _timer(self, scope: Scope, status: int) -> Histogram:
         method = scope["method"] if scope["method"] in _METHODS else "OTHER"

@@ -7,10 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from eventstore import EventStore
+from orders.redis_client import open_redis
 from orders.store import open_store
 from projector.redis_sink import RedisSink
 from projector.states import StreamCache
@@ -52,17 +51,11 @@ class Engine:
         await self.store.close()
 
 
-def open_redis(url: str) -> Redis:
-    """No retries and a quick connect timeout: a Redis that is down is skipped for the run (the
-    PostgreSQL read models go on) and caught up by a later run. The socket timeout leaves room
-    for one pipeline of document writes on a busy Redis."""
-    return Redis.from_url(
-        url, socket_timeout=5.0, socket_connect_timeout=1.0, retry=Retry(NoBackoff(), 0)
-    )
-
-
 async def open_engine(
     database_url: str, redis_url: str | None, *, application_name: str = "projector"
 ) -> Engine:
     store = await open_store(database_url, max_size=4, application_name=application_name)
-    return Engine(store, None if redis_url is None else open_redis(redis_url))
+    # no retries, a quick connect: a Redis that is down is skipped for the run (PostgreSQL goes
+    # on) and caught up later; the socket timeout leaves room for a pipeline of document writes
+    redis = None if redis_url is None else open_redis(redis_url, timeout=5.0, connect_timeout=1.0)
+    return Engine(store, redis)

@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from orders.metrics import add_metrics
+from orders.redis_client import open_redis
 from orders.settings import Settings
 from orders.store import open_store
-from orders.web import Backends, Level, build_app, open_redis
+from orders.web import Backends, Level, build_app
 from query_api.admin import build_admin_router
 from query_api.audit import build_audit_router
 from query_api.auth import build_gates

@@ -63,11 +63,6 @@ class Table:
     def redis_prefix(self, generation: int) -> str:
         return f"rm:{self.name}:g{generation}:"
 
-    def index_keys(self, generation: int, doc: dict[str, Any]) -> list[str]:
-        """Every sorted set a document belongs to: `idx:all` and one per shape."""
-        prefix = self.redis_prefix(generation)
-        return [f"{prefix}idx:{name}" for name in self.index_names(doc)]
-
     def index_names(self, doc: dict[str, Any]) -> list[str]:
         """The sorted sets of a document, as the part of their key after `idx:`."""
         shaped = (":".join(f"{f}={index_value(doc[f])}" for f in s) for s in self.shapes)

@@ -95,12 +95,12 @@ async def _check_indexes(
     redis: Redis, table: Table, generation: int, docs: dict[int, bytes]
 ) -> None:
     """Each index set holds exactly the documents whose fields name it."""
+    prefix = table.redis_prefix(generation)
     expected: dict[str, set[int]] = {}
     for id_key, doc in docs.items():
         assert doc is not None, f"{table.name} {id_key} is indexed but has no document"
-        for key in table.index_keys(generation, orjson.loads(doc)):
-            expected.setdefault(key, set()).add(id_key)
-    prefix = table.redis_prefix(generation)
+        for name in table.index_names(orjson.loads(doc)):
+            expected.setdefault(f"{prefix}idx:{name}", set()).add(id_key)
     held = {
         key.decode(): {int(i) for i in await redis.zrange(key, 0, -1)}
         async for key in redis.scan_iter(match=f"{prefix}idx:*")

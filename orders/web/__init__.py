@@ -1,7 +1,7 @@
 """The HTTP behaviour the command API and the query API share, written once.
 
     app.py         build_app(): one call wires everything below into a FastAPI app
-    backends.py    Backends (the pool and Redis client an API's lifespan yields), open_redis()
+    backends.py    Backends (the pool and Redis client an API's lifespan yields)
     request_id.py  X-Request-ID (echoed when sane, else a uuid4), X-Response-Time
     errors.py      the error shape, ERROR_RESPONSES for OpenAPI, add_error_mapping(), the 500s
     ratelimit.py   the Redis rate limiter (per client address, fails open)
@@ -16,7 +16,7 @@ Exceptions raised here (both are Starlette HTTPExceptions, rendered in the error
 """
 
 from orders.web.app import build_app, cors_origins
-from orders.web.backends import Backends, open_redis
+from orders.web.backends import Backends
 from orders.web.bodylimit import MAX_BODY_BYTES, BodyTooLargeError
 from orders.web.clientip import TrustedProxies, client_ip
 from orders.web.errors import (
@@ -54,6 +54,5 @@ __all__ = [
     "current_request_id",
     "error_response",
     "error_responses",
-    "open_redis",
     "read_health",
 ]

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orders.web.errors import error_response
+from orders.web.watched import WatchedSend
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_HEADER_BYTES = 32 * 1024
@@ -73,7 +74,7 @@ class BodySizeLimitMiddleware:
 
     async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0
-        started = False
+        watched = WatchedSend(send)
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -84,16 +85,10 @@ class BodySizeLimitMiddleware:
                     raise BodyTooLargeError(self.max_bytes)
             return message
 
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, send_tracking)
+            await self.app(scope, counting_receive, watched)
         except BodyTooLargeError as exc:
             # a route that reads the body outside FastAPI's parsing lets the error reach us
-            if started:
+            if watched.started:
                 raise
             await error_response(413, exc.detail)(scope, receive, send)

@@ -25,9 +25,10 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from orders.web.request_id import current_request_id
+from orders.web.watched import WatchedSend
 
 log = logging.getLogger("orders.web.errors")
 
@@ -284,16 +285,9 @@ class InternalErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def send_tracking(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        watched = WatchedSend(send)
         try:
-            await self.app(scope, receive, send_tracking)
+            await self.app(scope, receive, watched)
         except Exception as exc:
             error_id = new_error_id()
             log.exception(  # the message repeats the exception so one-line log readers see it
@@ -304,6 +298,6 @@ class InternalErrorMiddleware:
                 type(exc).__name__,
                 exc,  # noqa: TRY401
             )
-            if started:  # too late for a 500: let the server abort the connection
+            if watched.started:  # too late for a 500: let the server abort the connection
                 raise
             await internal_error_response(error_id)(scope, receive, send)

@@ -26,10 +26,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from domain.aggregates import DECIDERS
 
 from command_api.app import create_app
-from domain import codec, documents
+from domain import codec
+from domain.catalogue import BY_NAME, DECIDERS
 from domain.enums import Status
 from domain.order import OrderLineAdded, OrderState
 from domain.product import ProductCreated, ProductState, StockAdjusted
@@ -221,13 +221,9 @@ def expected_documents(
 ) -> dict[str, dict[int, Any]]:
     """The documents the read models must hold, rendered from the event store's states."""
     out: dict[str, dict[int, Any]] = {"products": {}, "orders": {}, "order_details": {}}
-    for id_key, product in products.items():
-        out["products"][id_key] = documents.product_document(product)
-    for id_key, order in orders.items():
-        if (document := documents.order_document(order)) is not None:
-            out["orders"][id_key] = document
-        for line in documents.order_detail_documents(order):
-            out["order_details"][line["id_key"]] = line
+    for name, states in (("products", products), ("orders", orders), ("order_details", orders)):
+        for state in states.values():
+            out[name] |= {doc["id_key"]: doc for doc in BY_NAME[name].documents(state)}
     return out
 
 

@@ -16,6 +16,7 @@ from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 
 from orders.logs import build_handler
+from orders.redis_client import open_redis
 from orders.settings import Settings
 from orders.web import (
     Backends,
@@ -24,7 +25,6 @@ from orders.web import (
     RequestId,
     build_app,
     error_responses,
-    open_redis,
 )
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
