@@ -4,12 +4,14 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY domain domain
 COPY eventstore eventstore
+COPY readmodels readmodels
 COPY command_api command_api
 COPY query_api query_api
 COPY projector projector
 COPY migrations migrations
-COPY loadtest loadtest
 COPY orders orders
+COPY launch launch
+# not loadtest: the development tools (orders bench, loadtest, soak) stay out of production
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

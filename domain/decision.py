@@ -160,6 +160,19 @@ def merged(*parts: StreamEvents) -> StreamEvents:
     return {stream: events for stream, events in result.items() if events}
 
 
+def require_moved(
+    sent: int | Unset,
+    current: int,
+    state: S | None,
+    require: Callable[[S | None, int], object],
+) -> None:
+    """A PUT that moves an entity to another holder (a bill to another client, a review to
+    another product) checks that holder, and only when it changes: the entity may stay with one
+    that was deleted since."""
+    if not isinstance(sent, Unset) and sent != current:
+        require(state, sent)
+
+
 def lookup(states: Mapping[int, S | None], kind: str, id_key: int) -> S | None:
     """The state a caller loaded for `kind` `id_key`; None means its stream is empty.
 

@@ -14,30 +14,17 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 
+from launch.plugins import load, plugins
 from orders.embedded import Endpoints, ensure_servers, stop_embedded
 from orders.logs import setup_logging
 from orders.settings import Settings
 
 log = logging.getLogger("launch.cli")
-PLUGINS = "orders.commands"
-
-Handler = Callable[[argparse.Namespace, Settings], int]
 
 
 class CommandError(Exception):
     """A failure worth one clear line and a non-zero exit, not a traceback."""
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A subcommand another package adds (an `orders.commands` entry point names one)."""
-
-    help: str
-    arguments: Callable[[argparse.ArgumentParser], None]
-    run: Handler
 
 
 def _servers(settings: Settings) -> Endpoints:
@@ -63,28 +50,23 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_command_api(args: argparse.Namespace, settings: Settings) -> int:
-    from launch.serve import serve  # noqa: PLC0415 - see the module docstring
-
-    workers = args.workers or settings.command_workers or settings.uvicorn_workers
-    serve(
-        "launch.serve:command_app",
-        host=args.host,
-        port=args.port or settings.command_port,
-        workers=workers,
-        log_level=settings.log_level,
-    )
-    return 0
+    return _serve("command_app", args, settings.command_port, settings.command_workers, settings)
 
 
 def cmd_query_api(args: argparse.Namespace, settings: Settings) -> int:
+    return _serve("query_app", args, settings.query_port, settings.query_workers, settings)
+
+
+def _serve(
+    factory: str, args: argparse.Namespace, port: int, workers: int | None, settings: Settings
+) -> int:
     from launch.serve import serve  # noqa: PLC0415 - see the module docstring
 
-    workers = args.workers or settings.query_workers or settings.uvicorn_workers
     serve(
-        "launch.serve:query_app",
+        f"launch.serve:{factory}",
         host=args.host,
-        port=args.port or settings.query_port,
-        workers=workers,
+        port=args.port or port,
+        workers=args.workers or workers or settings.uvicorn_workers,
         log_level=settings.log_level,
     )
     return 0
@@ -218,27 +200,13 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     status = projections_sub.add_parser("status", help="checkpoints, lag and stalls per projection")
     status.set_defaults(handler=cmd_projections_status)
 
-    for name, entry in _plugins().items():
+    for name, entry in plugins().items():
         if name == wanted:
-            command = _load(entry)
+            command = load(entry)
             command.arguments(add(name, command.run, command.help))
         else:
             sub.add_parser(name, help=f"development tool (`orders {name} --help`)")
     return parser
-
-
-def _plugins() -> dict[str, EntryPoint]:
-    return {entry.name: entry for entry in entry_points(group=PLUGINS)}
-
-
-def _load(entry: EntryPoint) -> Command:
-    try:
-        command = entry.load()
-    except ImportError as e:  # a production install leaves the development tools out
-        raise SystemExit(f"orders {entry.name}: not installed here ({e})") from e
-    if not isinstance(command, Command):
-        raise SystemExit(f"orders {entry.name}: {entry.value} is not an orders command")
-    return command
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from launch.cli import Command
+from launch.plugins import Command
 from loadtest import bench, soak
 from orders.settings import Settings
 
@@ -35,7 +35,7 @@ def _loadtest_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _loadtest(args: argparse.Namespace, settings: Settings) -> int:
     # locust monkey-patches the whole process with gevent when imported: only for this command
-    from loadtest import locust_run  # noqa: PLC0415
+    from loadtest import locust_run  # noqa: PLC0415 - see above
 
     return locust_run.run(
         settings.data_dir.resolve(), users=args.users, spawn_rate=args.spawn_rate,

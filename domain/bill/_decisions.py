@@ -4,9 +4,8 @@ from domain import client
 from domain.bill._decider import KIND, BillState, decide, require
 from domain.bill._messages import ChangeBill, CreateBill, DeleteBill
 from domain.client import ClientState
-from domain.decision import One, Spec, on, own
+from domain.decision import One, Spec, on, own, require_moved
 from domain.events import StreamEvents
-from domain.patch import pick
 
 
 def create_bill(
@@ -27,8 +26,7 @@ def change_bill(
     """
     events = decide(state, command)
     current = require(state, command.id_key).client_id
-    if (client_id := pick(command.client_id, current)) != current:
-        client.require(client_state, client_id)
+    require_moved(command.client_id, current, client_state, client.require)
     return on(KIND, command.id_key, events)
 
 

@@ -1,9 +1,8 @@
 """The review commands' decisions and specs: a review, and the product it rates."""
 
 from domain import product
-from domain.decision import One, Spec, on, own
+from domain.decision import One, Spec, on, own, require_moved
 from domain.events import StreamEvents
-from domain.patch import pick
 from domain.product import ProductState
 from domain.review._decider import KIND, ReviewState, decide, require
 from domain.review._messages import ChangeReview, CreateReview, DeleteReview
@@ -24,8 +23,7 @@ def change_review(
     """`product_state` is product `command.product_id`'s when that is sent (else unused)."""
     events = decide(state, command)
     current = require(state, command.id_key).product_id
-    if (product_id := pick(command.product_id, current)) != current:
-        product.require(product_state, product_id)
+    require_moved(command.product_id, current, product_state, product.require)
     return on(KIND, command.id_key, events)
 
 

@@ -90,12 +90,39 @@ def test_env_example_documents_every_setting() -> None:
     assert documented >= SETTING_NAMES, SETTING_NAMES - documented
 
 
-def test_the_dockerfile_copies_every_package() -> None:
+def test_the_dockerfile_copies_every_package_but_the_development_tools() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     packages = [p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]]
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for package in packages:
+    for package in set(packages) - {"loadtest"}:
         assert f"COPY {package} {package}" in dockerfile, package
+    assert "COPY loadtest" not in dockerfile
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_the_platform_never_imports_the_development_tools() -> None:
+    done = _python(
+        "import sys; from launch import cli, serve, up; import projector.jobs, projector.worker;"
+        " cli.build_parser('migrate'); cli.build_parser('--help');"
+        " found = sorted(m for m in sys.modules if m.split('.')[0] == 'loadtest');"
+        " sys.exit(str(found) if found else 0)"
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_without_the_development_tools_their_commands_say_so() -> None:
+    """A production image leaves `loadtest` out: `orders bench` there is one clear line."""
+    done = _python(
+        "import sys; sys.modules['loadtest'] = None;"  # as if not installed
+        " from launch import cli; sys.exit(cli.main(['bench']))"
+    )
+    assert done.returncode != 0
+    assert "orders bench: not installed here" in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize(
