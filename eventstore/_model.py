@@ -154,6 +154,38 @@ class StreamEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Tail:
+    """What a reader asks of a stream: its events after `after` (the version it holds), up to
+    `upto` if given, from the newest snapshot in between taken under `fingerprint`."""
+
+    stream_id: str
+    after: int = 0
+    upto: int | None = None
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    version: int
+    state: JSON
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTail:
+    stream_id: str
+    after: int  # the version the reader held
+    snapshot: Snapshot | None  # newer than `after`, when one was found
+    events: list[StreamEntry]  # after the snapshot (or `after`), in version order
+
+    @property
+    def version(self) -> int:
+        """The stream's version once the reader has applied the tail."""
+        if self.events:
+            return self.events[-1].version
+        return self.after if self.snapshot is None else self.snapshot.version
+
+
+@dataclass(frozen=True, slots=True)
 class Mention:
     """Events of `types` whose data names `value` in `field` (`listed`: among its items)."""
 

@@ -12,10 +12,11 @@ from typing import Any, Self
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from eventstore import _append, _chain, _pages, _read, _sequencer
+from eventstore import _append, _chain, _pages, _read, _sequencer, _tails
 from eventstore._connect import connection, open_pool, translated
 from eventstore._errors import EventStoreError
 from eventstore._model import (
+    JSON,
     Appended,
     AppendResult,
     Claim,
@@ -27,6 +28,8 @@ from eventstore._model import (
     RecordedEvent,
     StreamAppend,
     StreamEntry,
+    StreamTail,
+    Tail,
     VerifyReport,
 )
 from eventstore._read import Upcast, no_upcast
@@ -123,6 +126,26 @@ class EventStore:
         async with connection(self.pool) as conn:
             return await _read.read_feed(conn, self.upcast, after, limit)
 
+    async def read_tails(self, tails: Sequence[Tail]) -> dict[str, StreamTail]:
+        """Several streams, each from where the reader holds it (or its newest usable snapshot)
+        to its end or `upto`, in one round trip."""
+        async with connection(self.pool) as conn:
+            return await _tails.read_tails(conn, self.upcast, tails)
+
+    async def stream_versions(self, stream_ids: Sequence[str]) -> dict[str, int]:
+        """Each stream's current version (0: none yet), in one round trip."""
+        async with connection(self.pool) as conn:
+            return await _tails.read_versions(conn, stream_ids)
+
+    async def save_snapshots(self, snapshots: Sequence[tuple[str, str, int, JSON]]) -> None:
+        """(stream, fingerprint, version, state) each; a newer snapshot is never replaced."""
+        async with connection(self.pool) as conn:
+            await _tails.save_snapshots(conn, snapshots)
+
+    async def delete_snapshots(self, stream_ids: Sequence[str]) -> int:
+        async with connection(self.pool) as conn:
+            return await _tails.delete_snapshots(conn, stream_ids)
+
     async def read_feed_page(
         self, after: int, upto: int, *, stream_types: Sequence[str], limit: int
     ) -> FeedPage:
@@ -192,6 +215,17 @@ class EventStore:
             row = await cur.fetchone()
         assert row is not None
         return int(row[0])
+
+    async def next_ids(self, kind: str, count: int) -> list[int]:
+        """`count` fresh ids for an entity type, in one round trip."""
+        if not _SEQUENCE_NAME.fullmatch(kind):
+            raise EventStoreError(f"bad id sequence name {kind!r}")
+        async with connection(self.pool) as conn:
+            cur = await conn.execute(
+                "SELECT nextval(%s) FROM generate_series(1, %s)", (f"id_{kind}", count),
+                prepare=True,
+            )  # fmt: skip
+            return [int(row[0]) for row in await cur.fetchall()]
 
     async def sequence(self, batch: int = 2000, max_events: int = 0) -> int:
         """Run the sequencer until it is caught up with the horizon; return events sequenced."""
