@@ -119,6 +119,7 @@ def _no_claims(_event: Event) -> Claims:
 class Aggregate:
     kind: str
     decider: Decider[Any, Any, Any]
+    state: type[Any]  # what `decider` folds a stream into (None before its first event)
     events: tuple[type[Event], ...]
     entities: tuple[Entity, ...]  # the stream's own entity first, then those it holds
     commands: tuple[Spec, ...]

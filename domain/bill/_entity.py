@@ -98,6 +98,7 @@ BILLS = Entity(
 AGGREGATE = Aggregate(
     KIND,
     decider,
+    BillState,
     get_args(BillEvent),
     (BILLS,),
     SPECS,

@@ -68,6 +68,7 @@ CATEGORIES = Entity(
 AGGREGATE = Aggregate(
     KIND,
     decider,
+    CategoryState,
     get_args(CategoryEvent),
     (CATEGORIES,),
     SPECS,

@@ -164,6 +164,7 @@ ADDRESSES = Entity(
 AGGREGATE = Aggregate(
     KIND,
     decider,
+    ClientState,
     get_args(ClientEvent),
     (CLIENTS, ADDRESSES),
     SPECS,

@@ -171,6 +171,7 @@ ORDER_DETAILS = Entity(
 AGGREGATE = Aggregate(
     KIND,
     decider,
+    OrderState,
     get_args(OrderEvent),
     (ORDERS, ORDER_DETAILS),
     ORDER_SPECS + LINE_SPECS,

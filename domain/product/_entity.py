@@ -78,4 +78,4 @@ PRODUCTS = Entity(
     shapes=(("category_id",), ("active",), ("category_id", "active")),
 )  # fmt: skip
 
-AGGREGATE = Aggregate(KIND, decider, get_args(ProductEvent), (PRODUCTS,), SPECS)
+AGGREGATE = Aggregate(KIND, decider, ProductState, get_args(ProductEvent), (PRODUCTS,), SPECS)

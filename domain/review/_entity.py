@@ -56,4 +56,4 @@ REVIEWS = Entity(
     shapes=(("product_id",),),
 )  # fmt: skip
 
-AGGREGATE = Aggregate(KIND, decider, get_args(ReviewEvent), (REVIEWS,), SPECS)
+AGGREGATE = Aggregate(KIND, decider, ReviewState, get_args(ReviewEvent), (REVIEWS,), SPECS)
