@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from command_api.errors import ERRORS
+from command_api.handling import CommandPath
+from command_api.ids import IdBlocks
 from command_api.routes import add_routes
-from eventstore import EventStore
 from orders.metrics import add_metrics
 from orders.redis_client import open_redis
 from orders.settings import Settings
@@ -23,7 +24,8 @@ from orders.web import Backends, build_app
 class Commands:
     """What the routes use, built in the lifespan and kept on `app.state.commands`."""
 
-    store: EventStore
+    path: CommandPath
+    ids: IdBlocks
     waker: Waker
 
 
@@ -35,12 +37,14 @@ def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI
         )
         waker = Waker(redis_url)
         redis = open_redis(redis_url)
-        app.state.commands = Commands(store, waker)
+        path = CommandPath.over(store)
+        app.state.commands = Commands(path, IdBlocks(store), waker)
         try:
             yield Backends(db_pool=store.pool, redis=redis)
         finally:
             await redis.aclose()
             await waker.close()
+            await path.states.close()
             await store.close()
 
     app = build_app(

@@ -2,14 +2,16 @@
 
     spec    = the command's spec (`domain.catalogue.spec_of`)
     target  = spec.on(command)              the stream it is decided on (or a locator to resolve)
-    state   = fold(that stream)             checked against If-Match
-    others  = fold(each stream spec.reads names)
+    (wait for this process's turn on every stream it touches: `queues`)
+    state   = that stream, as held + its tail  checked against If-Match (`states`)
+    others  = each stream spec.reads names, as held + its tail
     events  = spec.run(command, state, others)  {stream: [events]}
     append(events, each stream at the version it was read, claims, idempotency key)
 
-A version conflict means someone wrote in between: everything is read and decided again, a bounded
-number of times with jitter. Nothing here knows HTTP; `render` turns the outcome into the stored
-response so that an idempotent retry gets the first response back byte for byte.
+A version conflict means another process wrote in between: the tails are read and the command
+decided again, a bounded number of times with jittered backoff. Nothing here knows HTTP;
+`render` turns the outcome into the stored response so that an idempotent retry gets the first
+response back byte for byte.
 """
 
 from __future__ import annotations
@@ -17,16 +19,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from command_api.queues import StreamQueues
+from command_api.states import EMPTY, Loaded, StreamStates
 from domain import codec
 from domain.catalogue import aggregate_of, claim_changes, conflict_for, spec_of
 from domain.claims import Claim
 from domain.decider import fold
-from domain.decision import Command
+from domain.decision import Command, Spec
 from domain.errors import DomainError
+from domain.events import StreamEvents
 from eventstore import Claim as StoreClaim
 from eventstore import (
     EventStore,
@@ -78,15 +83,6 @@ class Edge:
 
 
 @dataclass(frozen=True, slots=True)
-class Loaded:
-    version: int
-    state: Any
-
-
-_EMPTY = Loaded(0, None)
-
-
-@dataclass(frozen=True, slots=True)
 class Outcome:
     """The states after the command, the owner stream's version, and the last event's position."""
 
@@ -99,24 +95,25 @@ class Outcome:
 Render = Callable[[Outcome], bytes]
 
 
-async def load(store: EventStore, stream_ids: Iterable[str]) -> dict[str, Loaded]:
-    ids = list(dict.fromkeys(stream_ids))
-    if not ids:
-        return {}
-    recorded = await store.read_streams(ids)
-    loaded = {}
-    for stream, events in recorded.items():
-        decider = aggregate_of(stream).decider
-        state = fold(decider, (codec.decode(e.type, e.data) for e in events))
-        loaded[stream] = Loaded(len(events), state)
-    return loaded
+@dataclass(frozen=True, slots=True)
+class CommandPath:
+    """What every command runs against, built once per process: the store, the states this
+    process holds, and its queue per stream."""
+
+    store: EventStore
+    states: StreamStates
+    queues: StreamQueues
+
+    @classmethod
+    def over(cls, store: EventStore) -> CommandPath:
+        return cls(store, StreamStates(store), StreamQueues())
 
 
 async def _moved(store: EventStore, loaded: Mapping[str, Loaded]) -> bool:
     """Whether any stream is now at another version than it was read at (one statement, so
     one snapshot: if none moved, the refusal was decided on a state that did exist)."""
-    now = await store.read_streams(list(loaded))
-    return any(len(now.get(s, ())) != one.version for s, one in loaded.items())
+    now = await store.stream_versions(list(loaded))
+    return any(now[s] != one.version for s, one in loaded.items())
 
 
 async def _primary_stream(store: EventStore, command: Command) -> str | None:
@@ -140,7 +137,7 @@ def _metadata(edge: Edge, command: Command) -> dict[str, Any]:
 
 
 def _appends(
-    events_by_stream: Mapping[str, list[Any]], loaded: Mapping[str, Loaded], meta: dict[str, Any]
+    events_by_stream: StreamEvents, loaded: Mapping[str, Loaded], meta: dict[str, Any]
 ) -> list[StreamAppend]:
     appends = []
     for stream, events in events_by_stream.items():
@@ -154,28 +151,48 @@ def _appends(
 
 
 async def _attempt(
-    store: EventStore, command: Command, edge: Edge, render: Render, *, fresh: bool
+    path: CommandPath, command: Command, edge: Edge, render: Render, *, fresh: bool
 ) -> tuple[bytes, bool]:
     spec = spec_of(command)
-    stream = await _primary_stream(store, command)
+    stream = await _primary_stream(path.store, command)
+    # The streams the command will touch, as far as this process can tell before reading: its
+    # own, those it names, those its held state names. It waits its turn on all of them.
+    held = path.states.peek(stream) if stream and not fresh else None
+    touched = spec.streams(command, held) | ({stream} if stream else set())
+    async with path.queues.turn(touched):
+        return await _decided(path, command, edge, render, spec=spec, stream=stream, fresh=fresh)
+
+
+async def _decided(
+    path: CommandPath,
+    command: Command,
+    edge: Edge,
+    render: Render,
+    *,
+    spec: Spec,
+    stream: str | None,
+    fresh: bool,
+) -> tuple[bytes, bool]:
     # One round trip for the primary stream and every stream the command names by itself (the
-    # product of an order line, the client of a bill); a second only for streams that depend on
-    # the state just read. A fresh entity's stream is known to be empty: not read at all.
-    loaded = {stream: _EMPTY} if fresh and stream else {}
+    # product of an order line, the client of a bill) or its held state names; a second only
+    # for streams that depend on the state just read. A fresh entity's stream is known to be
+    # empty: not read at all.
+    loaded = {stream: EMPTY} if fresh and stream else {}
     first = {stream} - loaded.keys() if stream else set()
-    loaded |= await load(store, sorted(first | spec.streams(command, None)))
+    held = path.states.peek(stream) if stream and not fresh else None
+    loaded |= await path.states.load(sorted(first | spec.streams(command, held)))
     state = loaded[stream].state if stream else None
     if edge.if_match is not None and stream and loaded[stream].version != edge.if_match:
         raise PreconditionFailedError(edge.if_match, loaded[stream].version)
     needed = spec.streams(command, state) - {stream}
     dependent = needed - loaded.keys()
-    loaded |= await load(store, dependent)
+    loaded |= await path.states.load(sorted(dependent))
     loaded = {s: loaded[s] for s in needed | ({stream} if stream else set())}
     others = {s: loaded[s].state for s in needed}
     try:
         events_by_stream = spec.run(command, state, others, stream)
     except DomainError:
-        if dependent and await _moved(store, loaded):
+        if dependent and await _moved(path.store, loaded):
             raise _TornReadError from None
         raise
     states = {s: one.state for s, one in loaded.items()}
@@ -186,12 +203,16 @@ async def _attempt(
     claims = [StoreClaim(c.scope, c.value, owner) for c, owner in changes.claimed]
     releases = [StoreClaim(c.scope, c.value, owner) for c, owner in changes.released]
     appends = _appends(events_by_stream, loaded, _metadata(edge, command))
+    after = dict(states)
+    for s, events in events_by_stream.items():
+        after[s] = fold(aggregate_of(s).decider, events, states[s])
 
     def outcome(position: int, new_versions: Mapping[str, int]) -> Outcome:
-        after = dict(states)
-        for s, events in events_by_stream.items():
-            after[s] = fold(aggregate_of(s).decider, events, states[s])
         return Outcome(after, {**versions, **new_versions}, stream, position)
+
+    def committed(new_versions: Mapping[str, int]) -> None:
+        """Only once the append has committed: the next command here starts from these."""
+        path.states.remember({s: Loaded(v, after[s]) for s, v in new_versions.items()})
 
     if edge.idempotency_key:
         key = Idempotency(
@@ -199,16 +220,19 @@ async def _attempt(
             edge.fingerprint,
             lambda r: render(outcome(r.last_position, r.versions)),
         )
-        done = await store.append_idempotent(key, appends, claims=claims, releases=releases)
+        done = await path.store.append_idempotent(key, appends, claims=claims, releases=releases)
         APPENDS.labels("replayed" if done.replayed else "ok").inc()
+        if done.result is not None:
+            committed(done.result.versions)
         return done.response, done.replayed
-    result = await store.append(appends, claims=claims, releases=releases)
+    result = await path.store.append(appends, claims=claims, releases=releases)
     APPENDS.labels("ok").inc()
+    committed(result.versions)
     return render(outcome(result.last_position, result.versions)), False
 
 
 async def handle(
-    store: EventStore, command: Command, edge: Edge, render: Render, *, fresh: bool = False
+    path: CommandPath, command: Command, edge: Edge, render: Render, *, fresh: bool = False
 ) -> tuple[bytes, bool]:
     """Run a command; return the rendered response and whether it is a replay of an earlier one.
 
@@ -217,12 +241,12 @@ async def handle(
     refuses, and the retry reads it."""
     for attempt in range(MAX_ATTEMPTS):
         if edge.idempotency_key:
-            stored = await store.idempotent_response(edge.idempotency_key, edge.fingerprint)
+            stored = await path.store.idempotent_response(edge.idempotency_key, edge.fingerprint)
             if stored is not None:
                 IDEMPOTENT_REPLAYS.inc()
                 return stored, True
         try:
-            return await _attempt(store, command, edge, render, fresh=fresh and attempt == 0)
+            return await _attempt(path, command, edge, render, fresh=fresh and attempt == 0)
         except (WrongExpectedVersionError, _TornReadError):
             APPENDS.labels("version_conflict").inc()
             COMMAND_RETRIES.inc()

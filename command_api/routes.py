@@ -101,7 +101,7 @@ async def _run(
     render = _renderer(entity, command.id_key, status)
     # a create's own stream is named by the id just drawn: it is empty
     fresh = status == 201 and spec_of(command).own  # noqa: PLR2004
-    stored, replayed = await handle(commands.store, command, edge, render, fresh=fresh)
+    stored, replayed = await handle(commands.path, command, edge, render, fresh=fresh)
     envelope: dict[str, Any] = orjson.loads(stored)
     headers = envelope["headers"]
     if replayed:
@@ -124,7 +124,7 @@ def _routes(entity: Entity, router: APIRouter) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
         edge = await _edge(request, None, idempotency_key)
-        id_key = await request.app.state.commands.store.next_id(entity.sequence)
+        id_key = await request.app.state.commands.ids.next_id(entity.sequence)
         command = create_command(entity, id_key, body, edge.at)
         return await _run(request, entity, command, edge, 201)
 

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from command_api.commands import change_command, create_command
-from command_api.handling import Edge, Outcome, handle
+from command_api.handling import CommandPath, Edge, Outcome, handle
 from domain.catalogue import BY_NAME
 from domain.errors import DomainError
 from eventstore import EventStore
@@ -31,7 +31,7 @@ CITIES = ["Paris", "Lisbon", "Berlin", "Madrid", "Rome", "Dublin", "Vienna", "Pr
 
 @dataclass
 class DemoShop:
-    store: EventStore
+    path: CommandPath
     rng: random.Random
     progress: Progress
     ids: dict[str, list[int]] = field(default_factory=dict)
@@ -40,11 +40,11 @@ class DemoShop:
         """Create one entity; a refusal (stock ran out, say) is part of a realistic day."""
         entity = BY_NAME[resource]
         now = dt.datetime.now(dt.UTC)
-        id_key = await self.store.next_id(entity.sequence)
+        id_key = await self.path.store.next_id(entity.sequence)
         command = create_command(entity, id_key, entity.create_body.model_validate(body), now)
         edge = Edge(str(uuid.uuid4()), "demo-data", "demo-data", now)
         try:
-            await handle(self.store, command, edge, _nothing)
+            await handle(self.path, command, edge, _nothing)
         except DomainError:
             return None
         finally:
@@ -58,7 +58,7 @@ class DemoShop:
         command = change_command(entity, id_key, entity.change_body.model_validate(body))
         edge = Edge(str(uuid.uuid4()), "demo-data", "demo-data", now)
         with contextlib.suppress(DomainError):  # a forbidden transition is part of the day too
-            await handle(self.store, command, edge, _nothing)
+            await handle(self.path, command, edge, _nothing)
         self.progress.advance()
 
     def pick(self, resource: str) -> int:
@@ -115,7 +115,7 @@ async def load_demo(
 ) -> dict[str, int]:
     steps = len(CATEGORIES) + products + clients * 2 + orders * 6 + products // 2
     with Progress("demo data", steps, "commands") as progress:
-        shop = DemoShop(store, random.Random(seed), progress)  # noqa: S311 - not secrets
+        shop = DemoShop(CommandPath.over(store), random.Random(seed), progress)  # noqa: S311
         tag = shop.rng.randrange(10**6)
         for name in CATEGORIES:
             await shop.write("categories", {"name": f"{name} {tag}"})

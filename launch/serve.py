@@ -15,27 +15,34 @@ from granian import Granian
 from granian.constants import Interfaces
 from granian.log import LogLevels
 
-from command_api.app import create_app as create_command_app
 from orders.embedded import ensure_servers
 from orders.logs import setup_logging
 from orders.settings import Settings
-from query_api.app import create_app as create_query_app
 
 log = logging.getLogger("launch.serve")
 
 
+# The apps are imported by the factories, in the worker processes, and never at the top: the
+# metrics (`orders.metrics`) pick prometheus_client's multi-process mode when first imported,
+# which must be after `serve` has set PROMETHEUS_MULTIPROC_DIR, or every worker counts alone.
+
+
 def command_app() -> FastAPI:
+    from command_api.app import create_app  # noqa: PLC0415 - after PROMETHEUS_MULTIPROC_DIR
+
     settings = Settings()
     setup_logging("command-api", settings.log_level)
     endpoints = ensure_servers(settings)
-    return create_command_app(settings, endpoints.database_url, endpoints.redis_url)
+    return create_app(settings, endpoints.database_url, endpoints.redis_url)
 
 
 def query_app() -> FastAPI:
+    from query_api.app import create_app  # noqa: PLC0415 - after PROMETHEUS_MULTIPROC_DIR
+
     settings = Settings()
     setup_logging("query-api", settings.log_level)
     endpoints = ensure_servers(settings)
-    return create_query_app(settings, endpoints.database_url, endpoints.redis_url)
+    return create_app(settings, endpoints.database_url, endpoints.redis_url)
 
 
 def _metrics_dir(settings: Settings, service: str) -> None:

@@ -64,46 +64,47 @@ def test_the_platform_runs_the_order_flow_stops_cleanly_and_keeps_its_data(data:
     platform.start(timeout=90)
     api = httpx.Client(base_url=platform.command_url, timeout=10)
     reads = httpx.Client(base_url=platform.query_url, timeout=10)
-    category = api.post("/categories", json={"name": "Books"}).json()["id_key"]
-    product = api.post(
-        "/products", json={"name": "Dune", "price": 9.5, "stock": 10, "category_id": category}
-    ).json()["id_key"]
-    ada = {"name": "Ada", "email": "ada@example.com"}
-    client = api.post("/clients", json=ada).json()["id_key"]
-    bill_body = {"bill_number": "B1", "date": "2026-11-26", "total": 9.5, "payment_type": 2}
-    bill = api.post("/bills", json={**bill_body, "client_id": client}).json()["id_key"]
-    order = api.post("/orders", json={"delivery_method": 3, "client_id": client, "bill_id": bill})
-    line = api.post("/order_details", json={"order_id": order.json()["id_key"],
-                                           "product_id": product, "quantity": 1})  # fmt: skip
-    assert line.status_code == 201
-    token = line.headers["x-consistency-token"]
-    read = reads.get(f"/products/{product}", headers={"X-Consistency-Token": token})
-    assert (read.status_code, read.json()["stock"]) == (200, 9)
+    with api, reads:  # closed even when an assertion fails: no socket left to a later test
+        category = api.post("/categories", json={"name": "Books"}).json()["id_key"]
+        product = api.post(
+            "/products", json={"name": "Dune", "price": 9.5, "stock": 10, "category_id": category}
+        ).json()["id_key"]
+        ada = {"name": "Ada", "email": "ada@example.com"}
+        client = api.post("/clients", json=ada).json()["id_key"]
+        bill_body = {"bill_number": "B1", "date": "2026-11-26", "total": 9.5, "payment_type": 2}
+        bill = api.post("/bills", json={**bill_body, "client_id": client}).json()["id_key"]
+        order = api.post(
+            "/orders", json={"delivery_method": 3, "client_id": client, "bill_id": bill}
+        )
+        line = api.post("/order_details", json={"order_id": order.json()["id_key"],
+                                               "product_id": product, "quantity": 1})  # fmt: skip
+        assert line.status_code == 201
+        token = line.headers["x-consistency-token"]
+        read = reads.get(f"/products/{product}", headers={"X-Consistency-Token": token})
+        assert (read.status_code, read.json()["stock"]) == (200, 9)
 
-    # /metrics: the two workers' counts add up; the hot path's reads under their template
-    before = metric(reads, ONE_PRODUCT)
-    for _ in range(6):
-        assert reads.get(f"/products/{product}").status_code == 200
-    assert metric(reads, ONE_PRODUCT) - before == 6
-    assert metric(api, 'orders_appends_total{outcome="ok"}') >= 6
-    until(lambda: metric(reads, 'orders_projection_lag_events{projection="products"}') == 0)
+        # /metrics: the two workers' counts add up; the hot path's reads under their template
+        before = metric(reads, ONE_PRODUCT)
+        for _ in range(6):
+            assert reads.get(f"/products/{product}").status_code == 200
+        assert metric(reads, ONE_PRODUCT) - before == 6
+        assert metric(api, 'orders_appends_total{outcome="ok"}') >= 6
+        until(lambda: metric(reads, 'orders_projection_lag_events{projection="products"}') == 0)
 
-    # an operator's rebuild over HTTP, run by the platform's projector worker
-    queued = reads.post("/admin/projections/rebuilds", json={"projections": ["products"]},
-                        headers=ADMIN)  # fmt: skip
-    assert queued.status_code == 202, queued.text
-    location = queued.headers["location"]
-    until(lambda: rebuilt(reads, location))
-    status = reads.get("/admin/projections", headers=ADMIN).json()
-    products = next(p for p in status["projections"] if p["name"] == "products")
-    assert products["generation"] == 2
-    assert reads.get(f"/products/{product}").json()["stock"] == 9
+        # an operator's rebuild over HTTP, run by the platform's projector worker
+        queued = reads.post("/admin/projections/rebuilds", json={"projections": ["products"]},
+                            headers=ADMIN)  # fmt: skip
+        assert queued.status_code == 202, queued.text
+        location = queued.headers["location"]
+        until(lambda: rebuilt(reads, location))
+        status = reads.get("/admin/projections", headers=ADMIN).json()
+        products = next(p for p in status["projections"] if p["name"] == "products")
+        assert products["generation"] == 2
+        assert reads.get(f"/products/{product}").json()["stock"] == 9
 
-    assert platform.process is not None
-    children = psutil.Process(platform.process.pid).children(recursive=True)
-    assert len(children) >= 3
-    api.close()
-    reads.close()
+        assert platform.process is not None
+        children = psutil.Process(platform.process.pid).children(recursive=True)
+        assert len(children) >= 3
     assert platform.stop() == 0, platform.log_tail()
     time.sleep(0.5)
     survivors = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

@@ -9,6 +9,7 @@ import pytest
 
 from command_api.app import create_app
 from eventstore import EventStore
+from orders.metrics import COMMAND_RETRIES
 from orders.settings import Settings
 from tests.shop import Shop
 
@@ -32,6 +33,22 @@ async def test_a_hundred_buyers_of_ten_units_sell_exactly_ten(
             if e.type == "OrderLineAdded"
         ]
     assert len(lines) == 10
+
+
+async def test_sixty_four_buyers_of_one_product_queue_instead_of_conflicting(
+    shop: Shop, command_api: httpx.AsyncClient
+) -> None:
+    """In one process, commands on the same stream take turns: none is decided on a state
+    another is changing, so none meets a version conflict, and all succeed while stock lasts."""
+    product = await shop.product(stock=1000)
+    orders = [await shop.order() for _ in range(64)]
+    retries = COMMAND_RETRIES._value.get()
+
+    responses = await asyncio.gather(*(shop.line(order, product, 1) for order in orders))
+
+    assert [r.status_code for r in responses] == [201] * 64
+    assert COMMAND_RETRIES._value.get() == retries
+    assert await shop.stock(product) == 1000 - 64
 
 
 async def test_concurrent_line_edits_on_one_order_never_lose_stock(

@@ -144,10 +144,12 @@ async def edit(
             return await api.put(f"/orders/{order}", json={"status": int(STATUSES[action])})
 
 
-async def open_shop(shop: Shop, rng: random.Random) -> tuple[list[int], list[int]]:
-    """A few products sharing UNITS units of stock, and ORDERS empty orders; their ids."""
+async def open_shop(
+    shop: Shop, rng: random.Random, products: int | None
+) -> tuple[list[int], list[int]]:
+    """`products` (a few when None) sharing UNITS units of stock, and ORDERS empty orders."""
     category = await shop.category()
-    stocks = split(rng, UNITS, rng.randint(3, 6))
+    stocks = split(rng, UNITS, products or rng.randint(3, 6))
     products = [
         await shop.product(stock=stock, price=rng.choice([1.5, 9.99, 20.0]), category=category)
         for stock in stocks
@@ -245,21 +247,27 @@ async def commands_over_http(
         yield client
 
 
+@pytest.mark.parametrize("products", [None, 1], ids=["a few products", "one product"])
 async def test_two_hundred_buyers_never_create_lose_or_oversell_a_unit(
     commands_over_http: httpx.AsyncClient,
     projected: Projected,
     query_api: httpx.AsyncClient,
+    products: int | None,
 ) -> None:
     seed = int(os.environ.get("ORDERS_TEST_SEED") or random.randrange(2**32))
     with reported(seed):
-        await run_the_crowd(commands_over_http, projected, query_api, seed)
+        await run_the_crowd(commands_over_http, projected, query_api, seed, products)
 
 
 async def run_the_crowd(
-    api: httpx.AsyncClient, projected: Projected, query_api: httpx.AsyncClient, seed: int
+    api: httpx.AsyncClient,
+    projected: Projected,
+    query_api: httpx.AsyncClient,
+    seed: int,
+    products: int | None = None,
 ) -> None:
     rng = random.Random(seed)  # a test's reproducible choices, not a secret
-    product_ids, order_ids = await open_shop(Shop(api), rng)
+    product_ids, order_ids = await open_shop(Shop(api), rng, products)
     ledger = Ledger()
     rngs = [random.Random(rng.random()) for _ in range(BUYERS)]
     await asyncio.gather(*(buyer(api, r, order_ids, product_ids, ledger) for r in rngs))
