@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from command_api.errors import ERRORS
 from command_api.handling import CommandPath
+from command_api.hotpath import CommandHotPath, HotPathStats, hot_routes
 from command_api.ids import IdBlocks
 from command_api.routes import add_routes
 from orders.metrics import add_metrics
@@ -56,5 +58,15 @@ def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI
         description="Writes of the order platform: each becomes events in the event store.",
     )
     add_routes(app.router)
-    add_metrics(app, "command-api")
+    # innermost, after the shared layer: request ids, CORS, limits and errors apply to it too
+    app.state.hot_path = HotPathStats()
+    app.user_middleware.append(
+        Middleware(
+            CommandHotPath,
+            routes=hot_routes(list(app.router.routes)),
+            errors=ERRORS,
+            stats=app.state.hot_path,
+        )
+    )
+    add_metrics(app, "command-api")  # outermost: times the whole request
     return app

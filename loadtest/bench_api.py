@@ -22,7 +22,7 @@ import httpx
 import orjson
 
 from eventstore import EventStore
-from loadtest import httpload
+from loadtest import bench_commands, httpload
 from loadtest.bench_eventstore import _drive, _plain_insert
 from loadtest.platform import Platform, free_port
 from loadtest.stats import Row, percentile_ms
@@ -184,4 +184,7 @@ def run(data_dir: Path, seconds: float, *, workers: int = 2, pool_size: int = 20
         write_rows, create_rate = asyncio.run(writes(platform, seconds, pool_size))
         rows += write_rows
         rows.append(asyncio.run(lag(platform, max(create_rate / 2, 1.0), seconds)))
+        rows += asyncio.run(bench_commands.history(platform, seconds))
+        rows += asyncio.run(bench_commands.crowd(platform, seconds))
+        rows += asyncio.run(bench_commands.cpu_per_command(platform, seconds))
     return rows

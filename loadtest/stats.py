@@ -41,7 +41,8 @@ def markdown(rows: list[Row]) -> str:
         p99 = "" if r.p99_ms is None else f"{r.p99_ms:.1f}"
         base = "" if r.baseline is None else f"{r.baseline_name}: {r.baseline:,.0f} /s"
         ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
-        lines.append(f"| {r.name} | {r.figure:,.0f} {r.unit} | {p50} | {p99} | {base} | {ratio} |")
+        figure = f"{r.figure:,.0f}" if r.figure >= 100 else f"{r.figure:.2f}"  # noqa: PLR2004
+        lines.append(f"| {r.name} | {figure} {r.unit} | {p50} | {p99} | {base} | {ratio} |")
     return "\n".join(lines)
 
 

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path(".data"), alias="ORDERS_DATA_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # FastAPI's native OpenTelemetry spans, metrics and logs (for a configured OTel collector)
+    opentelemetry: bool = Field(default=False, alias="ORDERS_OPENTELEMETRY")
 
     rate_limit_enabled: bool = Field(default=True, alias="RATE_LIMIT_ENABLED")
     rate_limit_calls: int = Field(default=100, ge=1, alias="RATE_LIMIT_CALLS")

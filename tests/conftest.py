@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -71,14 +71,27 @@ def template_url(servers: Endpoints) -> Iterator[str]:
 
 
 @pytest.fixture
-def database_url(servers: Endpoints, template_url: str) -> Iterator[str]:
+def fresh_database(servers: Endpoints, template_url: str) -> Iterator[Callable[[], str]]:
+    """Makes fresh, migrated databases of the test's own (dropped after it)."""
+    names: list[str] = []
+
+    def make() -> str:
+        names.append(f"orders_t_{uuid.uuid4().hex[:12]}")
+        with _admin(servers.database_url) as conn:
+            conn.execute(f'CREATE DATABASE "{names[-1]}" TEMPLATE "{TEMPLATE}"')
+        return with_database(servers.database_url, names[-1])
+
+    assert template_url
+    yield make
+    with _admin(servers.database_url) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(fresh_database: Callable[[], str]) -> str:
     """A fresh, migrated database of the test's own."""
-    name = f"orders_t_{uuid.uuid4().hex[:12]}"
-    with _admin(servers.database_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    yield with_database(servers.database_url, name)
-    with _admin(servers.database_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return fresh_database()
 
 
 @pytest.fixture

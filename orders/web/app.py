@@ -122,10 +122,17 @@ def build_app(
             )
         )
     middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes))
+    # FastAPI's own OpenTelemetry layer looks for configured providers on every request (about
+    # a twentieth of a write's CPU here); the platform's metrics are its Prometheus ones, so it is
+    # on only for operators who send FastAPI's spans to a collector
+    telemetry = dict.fromkeys(
+        ("tracing", "metrics", "logs", "operation_spans"), settings.opentelemetry
+    )
     app = FastAPI(
         title=title,
         lifespan=_backends_lifespan(lifespan, live),
         middleware=middleware,
+        telemetry=telemetry,  # type: ignore[arg-type]  # a TelemetryConfig with these four keys
         **fastapi_options,
     )
     app.state.backends = live

@@ -198,18 +198,25 @@ def add_error_mapping(app: FastAPI, mapping: ErrorMapping) -> None:
 
 def _mapped_handler(rule: ErrorRule) -> Callable[[Request, Exception], Any]:
     async def handle(request: Request, exc: Exception) -> Response:
-        if rule.status >= 500:  # noqa: PLR2004 - server-side statuses deserve a line in the log
-            log.warning(
-                "%s %s -> %d: %s: %s",
-                request.method,
-                request.url.path,
-                rule.status,
-                type(exc).__name__,
-                exc,
-            )
-        return rule.render(exc)
+        return answer(rule, exc, request.method, request.url.path)
 
     return handle
+
+
+def answer(rule: ErrorRule, exc: Exception, method: str, path: str) -> JSONResponse:
+    """The response of a mapped exception (what the app's handler for it answers)."""
+    if rule.status >= 500:  # noqa: PLR2004 - server-side statuses deserve a line in the log
+        log.warning("%s %s -> %d: %s: %s", method, path, rule.status, type(exc).__name__, exc)
+    return rule.render(exc)
+
+
+def rule_for(mapping: ErrorMapping, exc: Exception) -> ErrorRule | None:
+    """The rule a mapping holds for an exception: its type's, or its nearest mapped ancestor's
+    (as Starlette finds handlers), None when unmapped."""
+    for cls in type(exc).__mro__:
+        if cls in mapping:
+            return _as_rule(mapping[cls])
+    return None
 
 
 async def _on_http_exception(_request: Request, exc: Exception) -> Response:

@@ -1,0 +1,165 @@
+"""The command path's rows of `orders bench api`, each against a baseline from the same run:
+
+- "add order line" on a product with a long history (HISTORY events) vs on a fresh product: the
+  cost of a command must not grow with history (the state cache and snapshots);
+- 64 buyers of one product vs 64 buyers of 64 products: a hot stream queues, it does not storm
+  (no 409 contention);
+- CPU per command, per part of the platform (command API, PostgreSQL, projector, Redis), for
+  "create client" and "add order line", over the same load as the throughput rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import httpx
+import orjson
+
+from domain import codec
+from domain.product import StockAdjusted
+from eventstore import EventStore, NewEvent, StreamAppend
+from loadtest import cpu, httpload
+from loadtest.platform import Platform
+from loadtest.stats import Row
+
+HISTORY = 100_000
+CHUNK = 5_000
+CONNECTIONS = 64
+FEW = 8  # connections for the history rows: a single product's queue, not a crowd
+Request = Callable[[int, int], tuple[str, str, bytes]]
+
+
+def _row(name: str, load: httpload.Load, base: tuple[str, httpload.Load] | None = None) -> Row:
+    errors = f" ({load.errors} errors)" if load.errors else ""
+    base_name, base_load = base or ("", None)
+    return Row(
+        name + errors, load.rps, "req/s", load.p50_ms, load.p99_ms, base_name,
+        base_load.rps if base_load else None,
+    )  # fmt: skip
+
+
+async def _products(api: httpx.AsyncClient, n: int) -> list[int]:
+    category = (await api.post("/categories", json={"name": f"Bench {time.time_ns()}"})).json()
+    return [
+        (await api.post("/products", json={
+            "name": f"Bench {i}", "price": 1.5, "stock": 10**8, "category_id": category["id_key"],
+        })).json()["id_key"]
+        for i in range(n)
+    ]  # fmt: skip
+
+
+async def _orders(api: httpx.AsyncClient, n: int) -> list[int]:
+    async def order(i: int) -> int:
+        stamp = f"{i}-{time.time_ns()}"
+        client = (await api.post("/clients", json={"email": f"buyer-{stamp}@bench.io"})).json()
+        bill = await api.post("/bills", json={
+            "bill_number": f"BUY-{stamp}", "date": "2026-11-26", "total": 10**9,
+            "payment_type": 1, "client_id": client["id_key"],
+        })  # fmt: skip
+        placed = await api.post("/orders", json={
+            "delivery_method": 1, "client_id": client["id_key"], "bill_id": bill.json()["id_key"],
+        })  # fmt: skip
+        return int(placed.json()["id_key"])
+
+    return list(await asyncio.gather(*(order(i) for i in range(n))))
+
+
+async def grow(database_url: str, product: int, events: int) -> None:
+    """`events` stock adjustments on a product, appended straight to its stream (as years of
+    sales would leave it, without taking years)."""
+    stream = f"product-{product}"
+    async with await EventStore.open(database_url, max_size=2) as store:
+        version = (await store.stream_versions([stream]))[stream]
+        for start in range(0, events, CHUNK):
+            batch = []
+            for n in range(start, min(start + CHUNK, events)):
+                change = StockAdjusted(product, 10**8 + n % 2, 1 if n % 2 else -1)
+                name, schema, data = codec.encode(change)
+                batch.append(NewEvent(name, data, schema))
+            await store.append([StreamAppend(stream, version, batch)])
+            version += len(batch)
+
+
+def _lines(orders: list[int], products: Callable[[int], int]) -> Request:
+    def line(c: int, _n: int) -> tuple[str, str, bytes]:
+        body = {"order_id": orders[c], "product_id": products(c), "quantity": 1}
+        return "POST", "/order_details", orjson.dumps(body)
+
+    return line
+
+
+def _always(product: int) -> Callable[[int], int]:
+    return lambda _connection: product
+
+
+async def _warmed(url: str, request: Request, connections: int) -> None:
+    """One request per connection before the clock starts: each API process folds a stream it
+    has never read once (the long history's first reader also leaves a snapshot behind)."""
+    async with httpx.AsyncClient(base_url=url, timeout=120) as api:
+        sent = [request(c, 0) for c in range(connections)]
+        headers = {"content-type": "application/json"}
+        await asyncio.gather(*(api.request(m, p, content=b, headers=headers) for m, p, b in sent))
+
+
+async def history(platform: Platform, seconds: float) -> list[Row]:
+    async with httpx.AsyncClient(base_url=platform.command_url, timeout=60) as api:
+        fresh, best_seller = await _products(api, 2)
+        orders = await _orders(api, 2 * FEW)
+    await grow(platform.database_url, best_seller, HISTORY)
+    rows: list[Row] = []
+    base: tuple[str, httpload.Load] | None = None
+    for name, product, own in (
+        ("fresh product", fresh, orders[:FEW]),
+        (f"product with {HISTORY:,} events", best_seller, orders[FEW:]),
+    ):
+        request = _lines(own, _always(product))
+        await _warmed(platform.command_url, request, FEW)
+        load = await httpload.hammer(platform.command_url, FEW, seconds, request)
+        label = f"add order line, {name}, {FEW} conn"
+        rows.append(_row(label, load, base))
+        base = base or (label, load)
+    return rows
+
+
+async def crowd(platform: Platform, seconds: float) -> list[Row]:
+    async with httpx.AsyncClient(base_url=platform.command_url, timeout=60) as api:
+        products = await _products(api, CONNECTIONS)
+        orders = await _orders(api, 2 * CONNECTIONS)
+    spread = _lines(orders[:CONNECTIONS], lambda c: products[c])
+    one = _lines(orders[CONNECTIONS:], _always(products[0]))
+    spread_load = await httpload.hammer(platform.command_url, CONNECTIONS, seconds, spread)
+    one_load = await httpload.hammer(platform.command_url, CONNECTIONS, seconds, one)
+    label = f"{CONNECTIONS} buyers, {CONNECTIONS} products"
+    return [
+        _row(label, spread_load),
+        _row(f"{CONNECTIONS} buyers, one product", one_load, (label, spread_load)),
+    ]
+
+
+async def cpu_per_command(platform: Platform, seconds: float) -> list[Row]:
+    """CPU milliseconds per command by part of the platform, while 64 connections send it."""
+    assert platform.process is not None
+    async with httpx.AsyncClient(base_url=platform.command_url, timeout=60) as api:
+        products = await _products(api, 8)
+        orders = await _orders(api, CONNECTIONS)
+    counter = iter(range(10**9))
+
+    def client(_c: int, _n: int) -> tuple[str, str, bytes]:
+        body = {"name": "Bench", "email": f"cpu{next(counter)}-{time.time_ns()}@bench.io"}
+        return "POST", "/clients", orjson.dumps(body)
+
+    rows = []
+    for name, request in (
+        ("create client", client),
+        ("add order line", _lines(orders, lambda c: products[c % len(products)])),
+    ):
+        root, data = platform.process.pid, platform.data_dir
+        before = cpu.cpu_seconds(root, data)
+        load = await httpload.hammer(platform.command_url, CONNECTIONS, seconds, request)
+        spent = cpu.per_request_ms(before, cpu.cpu_seconds(root, data), load.requests)
+        parts = " + ".join(f"{part} {ms:.2f}" for part, ms in spent.items() if part != "query-api")
+        total = sum(spent.values())
+        rows.append(Row(f"CPU per command ({name}): {parts}", total, "ms", None, None, "", None))
+    return rows
