@@ -79,23 +79,6 @@ def reads(platform: Platform, seconds: float, workers: int) -> list[Row]:
     return rows
 
 
-async def _orders(api: httpx.AsyncClient, n: int) -> list[int]:
-    async def order(i: int) -> int:
-        client = (
-            await api.post("/clients", json={"email": f"bench-{i}-{time.time_ns()}@x.io"})
-        ).json()
-        bill = await api.post("/bills", json={
-            "bill_number": f"BENCH-{i}-{time.time_ns()}", "date": "2026-11-26", "total": 10**9,
-            "payment_type": 1, "client_id": client["id_key"],
-        })  # fmt: skip
-        placed = await api.post("/orders", json={
-            "delivery_method": 1, "client_id": client["id_key"], "bill_id": bill.json()["id_key"],
-        })  # fmt: skip
-        return int(placed.json()["id_key"])
-
-    return list(await asyncio.gather(*(order(i) for i in range(n))))
-
-
 async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[list[Row], float]:
     connections = 64
     store = await EventStore.open(platform.database_url, min_size=pool_size, max_size=pool_size)
@@ -126,7 +109,7 @@ async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[li
             })).json()["id_key"]
             for i in range(200)
         ]  # fmt: skip
-        orders = await _orders(api, connections)
+        orders = await bench_commands.open_orders(api, connections)
     rng = random.Random(3)
 
     def line(c: int, _n: int) -> tuple[str, str, bytes]:

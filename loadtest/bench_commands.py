@@ -50,7 +50,9 @@ async def _products(api: httpx.AsyncClient, n: int) -> list[int]:
     ]  # fmt: skip
 
 
-async def _orders(api: httpx.AsyncClient, n: int) -> list[int]:
+async def open_orders(api: httpx.AsyncClient, n: int) -> list[int]:
+    """`n` open orders, each of a client and bill of its own."""
+
     async def order(i: int) -> int:
         stamp = f"{i}-{time.time_ns()}"
         client = (await api.post("/clients", json={"email": f"buyer-{stamp}@bench.io"})).json()
@@ -106,7 +108,7 @@ async def _warmed(url: str, request: Request, connections: int) -> None:
 async def history(platform: Platform, seconds: float) -> list[Row]:
     async with httpx.AsyncClient(base_url=platform.command_url, timeout=60) as api:
         fresh, best_seller = await _products(api, 2)
-        orders = await _orders(api, 2 * FEW)
+        orders = await open_orders(api, 2 * FEW)
     await grow(platform.database_url, best_seller, HISTORY)
     rows: list[Row] = []
     base: tuple[str, httpload.Load] | None = None
@@ -126,7 +128,7 @@ async def history(platform: Platform, seconds: float) -> list[Row]:
 async def crowd(platform: Platform, seconds: float) -> list[Row]:
     async with httpx.AsyncClient(base_url=platform.command_url, timeout=60) as api:
         products = await _products(api, CONNECTIONS)
-        orders = await _orders(api, 2 * CONNECTIONS)
+        orders = await open_orders(api, 2 * CONNECTIONS)
     spread = _lines(orders[:CONNECTIONS], lambda c: products[c])
     one = _lines(orders[CONNECTIONS:], _always(products[0]))
     spread_load = await httpload.hammer(platform.command_url, CONNECTIONS, seconds, spread)
@@ -143,7 +145,7 @@ async def cpu_per_command(platform: Platform, seconds: float) -> list[Row]:
     assert platform.process is not None
     async with httpx.AsyncClient(base_url=platform.command_url, timeout=60) as api:
         products = await _products(api, 8)
-        orders = await _orders(api, CONNECTIONS)
+        orders = await open_orders(api, CONNECTIONS)
     counter = iter(range(10**9))
 
     def client(_c: int, _n: int) -> tuple[str, str, bytes]:
