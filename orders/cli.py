@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - a few lines pe
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    setup_logging("orders", settings.log_level)
+    setup_logging("orders", settings.log_level, settings.log_format)
     try:
         return int(args.handler(args, settings))
     except CommandError as e:

@@ -9,6 +9,7 @@ local ones in `data_dir`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 from pydantic import Field, SecretStr
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path(".data"), alias="ORDERS_DATA_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # text, or json for log shippers: one object per line with time, level, service, logger,
+    # request id, message and exception
+    log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
 
     rate_limit_enabled: bool = Field(default=True, alias="RATE_LIMIT_ENABLED")
     rate_limit_calls: int = Field(default=100, ge=1, alias="RATE_LIMIT_CALLS")
