@@ -152,7 +152,10 @@ def cmd_projections_status(_args: argparse.Namespace, settings: Settings) -> int
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from loadtest import bench  # noqa: PLC0415
 
-    return bench.run(args.suite, settings, seconds=args.seconds, events=args.events)
+    return bench.run(
+        args.suite, settings, seconds=args.seconds, events=args.events,
+        load_generator=args.load_generator,
+    )  # fmt: skip
 
 
 def cmd_soak(args: argparse.Namespace, settings: Settings) -> int:
@@ -243,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - a few lines pe
     )
     bench.add_argument("--seconds", type=float, default=5.0, help="duration of each load step")
     bench.add_argument("--events", type=int, default=200_000, help="events the projector rebuilds")
+    bench.add_argument(
+        "--load-generator", choices=["auto", "wrk", "httpload"], default="auto",
+        help="of the fixed GETs: wrk if installed (auto), else httpload in several processes",
+    )  # fmt: skip
 
     _soak_arguments(add(
         "soak", cmd_soak,
