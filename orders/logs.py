@@ -85,11 +85,20 @@ def build_handler(
     return handler
 
 
+# Libraries that log every request at INFO (httpx: each health probe of `orders up`): heard
+# from at WARNING unless the level is DEBUG.
+CHATTY = ("httpx",)
+
+
 def setup_logging(service: str, level: str = "INFO", log_format: str = "text") -> None:
     handler = build_handler(service, log_format=log_format)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING
+        )
 
 
 # For granian's `log_dictconfig`: its loggers hand their records to the root logger (the
