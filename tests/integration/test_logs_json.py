@@ -55,11 +55,13 @@ async def test_an_api_logs_one_json_object_per_line_with_the_request_id(
     assert "[REDACTED]" in failure["exception"]
 
 
-def test_an_orders_command_logs_json_when_asked(database_url: str) -> None:
+def test_an_orders_command_logs_json_when_asked(database_url: str, servers: Endpoints) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ORDERS_", "REDIS_"))}
+    # both servers named: the command starts no embedded one of its own
+    named = {"DATABASE_URL": database_url, "REDIS_URL": servers.redis_url}
     done = subprocess.run(
         [sys.executable, "-m", "orders.cli", "migrate"],
-        env={**env, "DATABASE_URL": database_url, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"},
+        env={**env, **named, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"},
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
