@@ -1,5 +1,6 @@
-"""Connections: an async psycopg pool whose JSON goes through orjson, and the one place where
-psycopg's errors become the store's own."""
+"""Connections: an async psycopg pool whose JSON goes through orjson and which fails fast while
+the database cannot be reached, and the one place where psycopg's errors become the store's
+own."""
 
 from __future__ import annotations
 
@@ -27,11 +28,51 @@ async def configure(conn: psycopg.AsyncConnection[Any]) -> None:
     set_json_loads(orjson.loads, conn)
 
 
+# How long a caller waits for a connection while the database is known to be unreachable.
+OUTAGE_TIMEOUT = 0.5
+# How long the pool retries a lost connection before it gives up on it (psycopg_pool's default is
+# 5 minutes, its pauses doubling to a minute and more): a caller then has it connect again at
+# once, so the pool is back within seconds of the database, whatever the outage lasted.
+RECONNECT_TIMEOUT = 5.0
+
+
+class StorePool(AsyncConnectionPool):
+    """A pool that stops making callers wait for a database that is gone.
+
+    psycopg_pool keeps a caller waiting up to `timeout` (10 s) for a connection, which is right
+    when every connection is busy, and wrong when the server is down: then every write waits
+    all of it for a 503 that is certain, and clients with shorter timeouts see a timeout. From
+    a connection coming back broken, or a wait that timed out, until a caller gets a connection
+    again, callers wait OUTAGE_TIMEOUT at most. The pool reconnects by itself meanwhile.
+    """
+
+    _outage = False
+
+    async def getconn(
+        self,
+        timeout: float | None = None,  # noqa: ASYNC109 - psycopg_pool's signature, overridden
+    ) -> psycopg.AsyncConnection[Any]:
+        if timeout is None and self._outage:
+            timeout = min(self.timeout, OUTAGE_TIMEOUT)
+        try:
+            conn = await super().getconn(timeout)
+        except PoolTimeout:
+            self._outage = True
+            raise
+        self._outage = False
+        return conn
+
+    async def putconn(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if conn.broken:  # the server went away under it (or ended this backend)
+            self._outage = True
+        await super().putconn(conn)
+
+
 def open_pool(
     url: str, *, min_size: int = 1, max_size: int = 10, application_name: str = "orders"
 ) -> AsyncConnectionPool:
     """An unopened pool; `await pool.open()` (or `async with`) connects."""
-    return AsyncConnectionPool(
+    return StorePool(
         url,
         min_size=min_size,
         max_size=max_size,
@@ -39,6 +80,7 @@ def open_pool(
         configure=configure,
         open=False,
         timeout=10.0,
+        reconnect_timeout=RECONNECT_TIMEOUT,
     )
 
 

@@ -214,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wanted = next((arg for arg in given if not arg.startswith("-")), None)
     args = build_parser(wanted).parse_args(given)
     settings = Settings()
-    setup_logging("orders", settings.log_level)
+    setup_logging("orders", settings.log_level, settings.log_format)
     try:
         return int(args.handler(args, settings))
     except CommandError as e:

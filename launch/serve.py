@@ -16,7 +16,7 @@ from granian.constants import Interfaces
 from granian.log import LogLevels
 
 from orders.embedded import ensure_servers
-from orders.logs import setup_logging
+from orders.logs import TO_ROOT, setup_logging
 from orders.settings import Settings
 
 log = logging.getLogger("launch.serve")
@@ -31,7 +31,7 @@ def command_app() -> FastAPI:
     from command_api.app import create_app  # noqa: PLC0415 - after PROMETHEUS_MULTIPROC_DIR
 
     settings = Settings()
-    setup_logging("command-api", settings.log_level)
+    setup_logging("command-api", settings.log_level, settings.log_format)
     endpoints = ensure_servers(settings)
     return create_app(settings, endpoints.database_url, endpoints.redis_url)
 
@@ -40,7 +40,7 @@ def query_app() -> FastAPI:
     from query_api.app import create_app  # noqa: PLC0415 - after PROMETHEUS_MULTIPROC_DIR
 
     settings = Settings()
-    setup_logging("query-api", settings.log_level)
+    setup_logging("query-api", settings.log_level, settings.log_format)
     endpoints = ensure_servers(settings)
     return create_app(settings, endpoints.database_url, endpoints.redis_url)
 
@@ -83,6 +83,7 @@ def run_server(app_factory: str, *, host: str, port: int, workers: int, log_leve
         respawn_interval=0.5,
         log_level=LogLevels(_GRANIAN_LEVELS.get(log_level.upper(), "warning")),
         log_access=log_level.upper() == "DEBUG",  # skipped work when nobody reads it
+        log_dictconfig=TO_ROOT,
         workers_kill_timeout=10,
     ).serve()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from loadtest import bench_api, bench_eventstore, bench_projector
+from loadtest import bench_api, bench_eventstore, bench_projector, generators
 from loadtest.stats import Row, markdown, save
 from orders.embedded import ensure_servers
 from orders.settings import Settings
@@ -13,14 +13,25 @@ from orders.settings import Settings
 log = logging.getLogger("loadtest.bench")
 
 
-def run(suite: str, settings: Settings, *, seconds: float, events: int = 200_000) -> int:
+def run(
+    suite: str,
+    settings: Settings,
+    *,
+    seconds: float,
+    events: int = 200_000,
+    load_generator: str = "auto",
+) -> int:
     endpoints = ensure_servers(settings)
     rows: list[Row] = []
     if suite in {"eventstore", "all"}:
         url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench")
         rows += asyncio.run(bench_eventstore.measure(url, seconds))
     if suite in {"api", "all"}:
-        rows += bench_api.run(settings.data_dir.resolve() / "bench-platform", seconds)
+        generator = generators.choose(load_generator)
+        log.info("fixed GETs measured by %s", generator.name)
+        rows += bench_api.run(
+            settings.data_dir.resolve() / "bench-platform", seconds, generator=generator
+        )
     if suite in {"projector", "all"}:
         url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_projector")
         redis_url = bench_projector.own_redis_db(endpoints.redis_url)

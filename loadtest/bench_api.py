@@ -22,7 +22,7 @@ import httpx
 import orjson
 
 from eventstore import EventStore
-from loadtest import bench_commands, httpload
+from loadtest import bench_commands, generators, httpload
 from loadtest.bench_eventstore import _drive, _plain_insert
 from loadtest.platform import Platform, free_port
 from loadtest.stats import Row, percentile_ms
@@ -34,11 +34,16 @@ POLL_SECONDS = 0.005
 TRACK_EVERY = 4
 
 
-def _row(name: str, load: httpload.Load, base_name: str, base: httpload.Load | None) -> Row:
+HAMMER = "httpload, 1 process"  # the writes' bodies change: always the asyncio client
+
+
+def _row(
+    name: str, load: httpload.Load, base_name: str, base: httpload.Load | None, generator: str
+) -> Row:
     errors = f" ({load.errors} errors)" if load.errors else ""
     return Row(
         name + errors, load.rps, "req/s", load.p50_ms, load.p99_ms, base_name,
-        base.rps if base else None,
+        base.rps if base else None, generator,
     )  # fmt: skip
 
 
@@ -58,7 +63,9 @@ def _serve_trivial(workers: int) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the trivial endpoint did not start")
 
 
-def reads(platform: Platform, seconds: float, workers: int) -> list[Row]:
+def reads(
+    platform: Platform, seconds: float, workers: int, generator: generators.Generator
+) -> list[Row]:
     products = httpx.get(f"{platform.query_url}/products", params={"limit": 1000}).json()
     one = f"{platform.query_url}/products/{products[len(products) // 2]['id_key']}"
     many = f"{platform.query_url}/products?limit=20"
@@ -66,13 +73,15 @@ def reads(platform: Platform, seconds: float, workers: int) -> list[Row]:
     rows = []
     try:
         for connections in CONNECTIONS:
-            base = httpload.wrk(f"{trivial_url}/ping", connections, seconds)
-            rows.append(_row(f"trivial FastAPI GET, {connections} conn", base, "", None))
+            by = generator.name
+            base = generator.get(f"{trivial_url}/ping", connections, seconds)
+            rows.append(_row(f"trivial FastAPI GET, {connections} conn", base, "", None, by))
             label = f"trivial GET, {connections} conn"
-            get_one = httpload.wrk(one, connections, seconds)
-            rows.append(_row(f"query GET one, {connections} conn", get_one, label, base))
-            get_list = httpload.wrk(many, connections, seconds)
-            rows.append(_row(f"query GET list (20), {connections} conn", get_list, label, base))
+            get_one = generator.get(one, connections, seconds)
+            rows.append(_row(f"query GET one, {connections} conn", get_one, label, base, by))
+            get_list = generator.get(many, connections, seconds)
+            name = f"query GET list (20), {connections} conn"
+            rows.append(_row(name, get_list, label, base, by))
     finally:
         trivial.terminate()
         trivial.wait(30)
@@ -92,7 +101,7 @@ async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[li
         await store.close()
     base = httpload.Load(rate, percentile_ms(latencies, 50), percentile_ms(latencies, 99), 0, 0)
     label = f"plain INSERT, {connections} writers, pool {pool_size}"
-    rows = [_row(label, base, "", None)]
+    rows = [_row(label, base, "", None, "")]
     run = itertools.count()
 
     def client(_c: int, _n: int) -> tuple[str, str, bytes]:
@@ -100,7 +109,7 @@ async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[li
         return "POST", "/clients", orjson.dumps(body)
 
     created = await httpload.hammer(platform.command_url, connections, seconds, client)
-    rows.append(_row(f"command create client, {connections} conn", created, label, base))
+    rows.append(_row(f"command create client, {connections} conn", created, label, base, HAMMER))
 
     async with httpx.AsyncClient(base_url=platform.command_url, timeout=30) as api:
         products = [
@@ -117,7 +126,7 @@ async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[li
         return "POST", "/order_details", orjson.dumps(body)
 
     lines = await httpload.hammer(platform.command_url, connections, seconds, line)
-    rows.append(_row(f"command add order line, {connections} conn", lines, label, base))
+    rows.append(_row(f"command add order line, {connections} conn", lines, label, base, HAMMER))
     return rows, created.rps
 
 
@@ -149,11 +158,18 @@ async def lag(platform: Platform, rate: float, seconds: float) -> Row:
         await asyncio.gather(*tasks)
     return Row(
         f"write -> readable lag, {rate:,.0f} writes/s", rate, "writes/s",
-        percentile_ms(lags, 50), percentile_ms(lags, 99), "", None,
+        percentile_ms(lags, 50), percentile_ms(lags, 99), "", None, "httpx, open loop",
     )  # fmt: skip
 
 
-def run(data_dir: Path, seconds: float, *, workers: int = 2, pool_size: int = 20) -> list[Row]:
+def run(
+    data_dir: Path,
+    seconds: float,
+    *,
+    workers: int = 2,
+    pool_size: int = 20,
+    generator: generators.Generator | None = None,
+) -> list[Row]:
     platform = Platform(data_dir, workers=workers)
     platform.wipe()
     with platform:
@@ -163,7 +179,7 @@ def run(data_dir: Path, seconds: float, *, workers: int = 2, pool_size: int = 20
             if time.monotonic() > deadline:
                 raise RuntimeError("the read models stayed empty")
             time.sleep(0.5)
-        rows = reads(platform, seconds, workers)
+        rows = reads(platform, seconds, workers, generator or generators.choose())
         write_rows, create_rate = asyncio.run(writes(platform, seconds, pool_size))
         rows += write_rows
         rows.append(asyncio.run(lag(platform, max(create_rate / 2, 1.0), seconds)))

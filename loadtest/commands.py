@@ -23,7 +23,10 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    return bench.run(args.suite, settings, seconds=args.seconds, events=args.events)
+    return bench.run(
+        args.suite, settings, seconds=args.seconds, events=args.events,
+        load_generator=args.load_generator,
+    )  # fmt: skip
 
 
 def _loadtest_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,6 +1,8 @@
-"""Load generators that leave the machine to the server: wrk for fixed GETs (C, one thread),
-and a lean asyncio HTTP/1.1 client (keep-alive, raw streams, no parsing beyond what is needed)
-for requests whose bodies change. Every loop is bounded in time and targets 127.0.0.1 only."""
+"""Load generators that leave the machine to the server: wrk for fixed GETs (C, one thread)
+when it is installed, and a lean asyncio HTTP/1.1 client (keep-alive, raw streams, no parsing
+beyond what is needed) for requests whose bodies change, and for fixed GETs without wrk (in
+several processes: `loadtest.generators`). Every loop is bounded in time and targets this
+machine only."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from loadtest.stats import percentile_ms
@@ -27,17 +29,13 @@ class Load:
     errors: int  # non-2xx answers and socket errors
 
 
-def _local(url: str) -> None:
+def local(url: str) -> None:
     if urlsplit(url).hostname not in {"127.0.0.1", "localhost", "::1"}:
         raise ValueError(f"load is only ever sent to this machine, not {url}")
 
 
-def have_wrk() -> bool:
-    return shutil.which("wrk") is not None
-
-
 def wrk(url: str, connections: int, seconds: float) -> Load:
-    _local(url)
+    local(url)
     binary = shutil.which("wrk") or "wrk"
     out = subprocess.run(  # noqa: S603
         [binary, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
@@ -62,6 +60,25 @@ def wrk(url: str, connections: int, seconds: float) -> Load:
 
 
 Request = Callable[[int, int], tuple[str, str, bytes]]  # (connection, n) -> method, path, body
+TIMEOUT_SECONDS = 5.0  # as wrk's --timeout: a request unanswered this long is an error
+
+
+@dataclass
+class Samples:
+    """What one run of `hammer` saw, before it is summed up (runs in several processes add up)."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
+
+    def load(self) -> Load:
+        return Load(
+            len(self.latencies) / self.seconds if self.seconds else 0.0,
+            percentile_ms(self.latencies, 50),
+            percentile_ms(self.latencies, 99),
+            len(self.latencies),
+            self.errors,
+        )
 
 
 async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
@@ -76,39 +93,46 @@ async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: 
 
 async def hammer(base_url: str, connections: int, seconds: float, request: Request) -> Load:
     """`connections` keep-alive connections, each sending `request(c, n)` back to back."""
-    _local(base_url)
+    return (await sample(base_url, connections, time.perf_counter() + seconds, request)).load()
+
+
+async def sample(base_url: str, connections: int, deadline: float, request: Request) -> Samples:
+    """`hammer`'s samples, until `deadline` (on the perf_counter clock). A connection that
+    fails or times out counts an error and is opened again."""
+    local(base_url)
     parts = urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
+    seen = Samples()
 
     async def connection(c: int) -> None:
-        nonlocal errors
-        reader, writer = await asyncio.open_connection(host, port)
         n = 0
-        try:
-            while time.perf_counter() < deadline:
-                method, path, body = request(c, n)
-                raw = (
-                    f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json"
-                    f"\r\nContent-Length: {len(body)}\r\n\r\n"
-                ).encode() + body
-                start = time.perf_counter()
-                status = await _one(reader, writer, raw)
-                latencies.append(time.perf_counter() - start)
-                errors += not 200 <= status < 300  # noqa: PLR2004
-                n += 1
-        finally:
-            writer.close()
+        while time.perf_counter() < deadline:
+            try:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(host, port), TIMEOUT_SECONDS
+                )
+            except (OSError, TimeoutError):
+                seen.errors += 1
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                while time.perf_counter() < deadline:
+                    method, path, body = request(c, n)
+                    raw = (
+                        f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                    ).encode() + body
+                    start = time.perf_counter()
+                    status = await asyncio.wait_for(_one(reader, writer, raw), TIMEOUT_SECONDS)
+                    seen.latencies.append(time.perf_counter() - start)
+                    seen.errors += not 200 <= status < 300  # noqa: PLR2004
+                    n += 1
+            except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError):
+                seen.errors += 1
+            finally:
+                writer.close()
 
     start = time.perf_counter()
     await asyncio.gather(*(connection(c) for c in range(connections)))
-    elapsed = time.perf_counter() - start
-    return Load(
-        len(latencies) / elapsed,
-        percentile_ms(latencies, 50),
-        percentile_ms(latencies, 99),
-        len(latencies),
-        errors,
-    )
+    seen.seconds = time.perf_counter() - start
+    return seen

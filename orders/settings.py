@@ -9,6 +9,7 @@ local ones in `data_dir`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 from pydantic import Field, SecretStr
@@ -35,6 +36,9 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     # FastAPI's native OpenTelemetry spans, metrics and logs (for a configured OTel collector)
     opentelemetry: bool = Field(default=False, alias="ORDERS_OPENTELEMETRY")
+    # text, or json for log shippers: one object per line with time, level, service, logger,
+    # request id, message and exception
+    log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
 
     rate_limit_enabled: bool = Field(default=True, alias="RATE_LIMIT_ENABLED")
     rate_limit_calls: int = Field(default=100, ge=1, alias="RATE_LIMIT_CALLS")

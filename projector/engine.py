@@ -4,6 +4,7 @@ without it), and the folded streams it keeps between runs. Built by whoever runs
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
@@ -30,6 +31,9 @@ class Engine:
     live_batch: int = LIVE_BATCH
     rebuild_batch: int = REBUILD_BATCH
     caches: dict[tuple[str, int], StreamCache] = field(default_factory=dict)
+    # Set when the process is asked to stop: a live catch-up ends after the batch being written
+    # (committed with its checkpoint), so a stop never waits for a backlog to be projected.
+    stopping: threading.Event = field(default_factory=threading.Event)
     sink: RedisSink | None = field(init=False)
 
     def __post_init__(self) -> None:

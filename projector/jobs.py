@@ -18,6 +18,7 @@ import asyncio
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -27,11 +28,16 @@ from orders.embedded import ensure_servers
 from orders.settings import Settings
 from orders.wakeup import FLAG
 from projector import live, rebuild
+from projector.activity import SUMMARY_SECONDS, Activity
 from projector.engine import LIVE_BATCH, Engine, open_engine
 
 log = logging.getLogger("projector.jobs")
 
 T = TypeVar("T")
+
+# Set by the worker when this process is asked to stop (SIGINT/SIGTERM), even before a host
+# exists: the host's catch-ups end after the batch being written, and the job returns.
+STOPPING = threading.Event()
 
 
 class Host:
@@ -40,17 +46,28 @@ class Host:
     def __init__(self, database_url: str, redis_url: str) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, name="projector", daemon=True).start()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="projector", daemon=True)
+        self.thread.start()
         self.engine: Engine = self.call(lambda: open_engine(database_url, redis_url))
-        # smaller batches make a test's kill land mid-catch-up; operators need not touch it
+        self.engine.stopping = STOPPING
+        # smaller batches make a test's kill land mid-catch-up, a shorter summary shows in a
+        # test's log; operators need not touch either
         self.engine.live_batch = int(os.environ.get("ORDERS_PROJECTOR_BATCH", LIVE_BATCH))
+        every = float(os.environ.get("ORDERS_PROJECTOR_SUMMARY_SECONDS", SUMMARY_SECONDS))
+        self.activity = Activity(every)
 
     def call(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return asyncio.run_coroutine_threadsafe(make(), self.loop).result()
 
     def close(self) -> None:
+        """Close the engine and end the loop, its thread and its tasks: a loop left running
+        into the interpreter's exit has its pending tasks destroyed there, and logs it while
+        the interpreter is half torn down (the tracebacks that ended every Ctrl-C)."""
         self.call(self.engine.close)
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        if not self.thread.is_alive():
+            self.loop.close()
 
 
 _lock = threading.Lock()
@@ -68,31 +85,45 @@ def host() -> Host:
         return _host
 
 
+def close_host() -> None:
+    """Close this process's host, if it built one (what the worker does before it exits)."""
+    global _host
+    with _lock:
+        closing, _host = _host, None
+    if closing is not None and closing.pid == os.getpid():
+        closing.close()
+
+
 def wake_up() -> int:
     """After a write: clear the "wake-up queued" flag (a write from now on queues another),
     sequence the feed and catch every projection up. Returns feed positions covered."""
     engine = host().engine
-    return host().call(lambda: _wake_up(engine))
+    return _followed(lambda: _wake_up(engine))
 
 
-async def _wake_up(engine: Engine) -> int:
+async def _wake_up(engine: Engine) -> live.CatchUp:
     if engine.redis is not None:
         try:
             await engine.redis.delete(FLAG)
         except (RedisError, OSError) as e:  # it expires on its own; the sweep covers the gap
             log.warning("wake-up flag not cleared: %s", e)
-    return (await live.follow(engine)).covered
+    return await live.follow(engine)
 
 
 def sweep() -> int:
     """The periodic safety net: the same catch-up, for writes whose wake-up was lost (Redis down
     at commit, a worker killed mid-job)."""
     engine = host().engine
-    return host().call(lambda: _sweep(engine))
+    return _followed(lambda: live.follow(engine))
 
 
-async def _sweep(engine: Engine) -> int:
-    return (await live.follow(engine)).covered
+def _followed(make: Callable[[], Coroutine[Any, Any, live.CatchUp]]) -> int:
+    """Run a catch-up on the host, tell its activity; the feed positions it covered."""
+    running = host()
+    start = time.monotonic()
+    done = running.call(make)
+    running.activity.record(done.covered, time.monotonic() - start, done.lag)
+    return done.covered
 
 
 def rebuild_projections(names: Sequence[str]) -> list[dict[str, Any]]:

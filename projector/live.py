@@ -41,9 +41,11 @@ TRANSIENT = (StoreUnavailableError, CheckpointMovedError)
 
 @dataclass
 class CatchUp:
-    """What one catch-up did: positions covered, projections another runner held, refusals."""
+    """What one catch-up did: positions covered, projections another runner held, refusals,
+    and how many positions the furthest-behind projection it moved was left behind the head."""
 
     covered: int = 0
+    lag: int = 0
     busy: list[str] = field(default_factory=list)
     refused: list[FeedBehindCheckpointError] = field(default_factory=list)
 
@@ -59,8 +61,11 @@ async def catch_up(engine: Engine, projections: Sequence[Projection] = PROJECTIO
             target = await _target(conn, engine, wanted[k], done)
             if target is not None:
                 targets.append(target)
-        runner = Runner(engine.store, engine.sink, batch_size=engine.live_batch)
+        runner = Runner(
+            engine.store, engine.sink, batch_size=engine.live_batch, stopping=engine.stopping
+        )
         done.covered = await runner.run(conn, targets)
+        done.lag = max([0, *(runner.head - t.position for t in targets)])
         await _promote(engine.sink, targets)
     return done
 
@@ -143,7 +148,8 @@ async def _promote(sink: RedisSink | None, targets: Sequence[Target]) -> None:
 
 async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
     """Sequence the feed and catch every projection up, again and again while either finds
-    something new (or until the budget is spent: the next wake-up or sweep goes on).
+    something new (or until the budget is spent: the next wake-up or sweep goes on; or until
+    the engine is stopping: then after the batch being written).
 
     A projection another runner holds is tried again for a moment: that runner may have read
     the head just before the events this call was woken for, and be about to stop. A database
@@ -155,7 +161,7 @@ async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
     busy_until = time.monotonic() + BUSY_WAIT_SECONDS
     projections: Sequence[Projection] = PROJECTIONS
     failures = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not engine.stopping.is_set():
         try:
             sequenced = await engine.store.sequence()
             done = await catch_up(engine, projections)
@@ -167,6 +173,7 @@ async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
             await asyncio.sleep(RETRY_PAUSES[failures - 1])
             continue
         total.covered += done.covered
+        total.lag = done.lag
         refused |= {e.projection: e for e in done.refused}
         if done.busy and time.monotonic() < busy_until:
             projections = [p for p in PROJECTIONS if p.name in done.busy]

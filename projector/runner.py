@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,10 +68,19 @@ class Step:
 
 
 class Runner:
-    def __init__(self, store: EventStore, sink: RedisSink | None, *, batch_size: int) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        sink: RedisSink | None,
+        *,
+        batch_size: int,
+        stopping: threading.Event | None = None,
+    ) -> None:
         self.store = store
         self.sink = sink
         self.batch_size = batch_size
+        self.stopping = stopping or threading.Event()
+        self.head = 0  # the feed head the last step read
         self._ahead: tuple[Key, asyncio.Task[FeedBatch]] | None = None
         self._writing: asyncio.Task[None] | None = None
 
@@ -81,11 +91,15 @@ class Runner:
         *,
         on_step: Callable[[Step], None] | None = None,
     ) -> int:
-        """Bring the targets up to the feed head; return feed positions covered.
-        `conn` writes (and holds the targets' locks); reads use other pooled connections."""
+        """Bring the targets up to the feed head (or, once `stopping` is set, to the end of the
+        batch being written); return feed positions covered. `conn` writes (and holds the
+        targets' locks); reads use other pooled connections."""
         covered = 0
         try:
-            while (step := await self._step(conn, targets)) is not None:
+            while not self.stopping.is_set():
+                step = await self._step(conn, targets)
+                if step is None:
+                    break
                 covered += step.end - step.start
                 if on_step is not None:
                     on_step(step)
@@ -101,7 +115,7 @@ class Runner:
     async def _step(
         self, conn: psycopg.AsyncConnection[Any], targets: Sequence[Target]
     ) -> Step | None:
-        head = (await self.store.feed_head()).position
+        head = self.head = (await self.store.feed_head()).position
         positions = [t.position for t in targets]
         positions += [t.redis_position for t in targets if t.redis_position is not None]
         start = min(positions, default=head)

@@ -6,17 +6,26 @@ in a thread of the same process every SWEEP_SECONDS, straight against PostgreSQL
 it answers): it does not go through the queue, so read models in PostgreSQL stay current while
 Redis is down, and a write whose wake-up was lost is projected within seconds once it is back.
 If Redis is down at start or goes away, the worker waits and connects again.
+
+Stopping: SIGINT or SIGTERM sets `jobs.STOPPING` before RQ's own handler runs, so a catch-up
+under way ends after the batch being written (committed with its checkpoint) and the job
+returns; RQ then stops as asked. RQ also returns from `work()` on its own, when Redis times
+out or something unexpected escapes it ("quitting"): that is not a stop request, and the
+worker is started again. RQ's per-job INFO lines are left out unless LOG_LEVEL is DEBUG;
+`projector.activity` says what was projected instead.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
-import time
+from types import FrameType
 
 import redis
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 
 from orders.embedded import ensure_servers
 from orders.settings import Settings
@@ -29,37 +38,89 @@ SWEEP_SECONDS = 1.0
 RECONNECT_SECONDS = 2.0
 
 
+class ProjectorWorker(SimpleWorker):
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        jobs.STOPPING.set()
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
+
+def _rq_level() -> str:
+    """RQ logs four INFO lines per job (dequeued, completed, OK, result discarded): at a few
+    writes a second they bury every other line, and cost CPU under load."""
+    return "DEBUG" if log.isEnabledFor(logging.DEBUG) else "WARNING"
+
+
+def _worker_ttl() -> int | None:
+    """RQ's worker TTL, from which it derives its Redis socket timeout (TTL - 5 s). Tests
+    shorten it to see RQ give up on a hung Redis in seconds; operators need not touch it."""
+    ttl = os.environ.get("ORDERS_PROJECTOR_WORKER_TTL")
+    return int(ttl) if ttl else None
+
+
 def run(settings: Settings, *, sweep_seconds: float = SWEEP_SECONDS, burst: bool = False) -> int:
     endpoints = ensure_servers(settings)
     # jobs build their host from the environment: make it name the servers this worker uses
     os.environ["DATABASE_URL"] = endpoints.database_url
     os.environ["REDIS_URL"] = endpoints.redis_url
+    _stop_on_signal()
     stop = threading.Event()
     sweeper = threading.Thread(target=_sweep, args=(stop, sweep_seconds), daemon=True)
     sweeper.start()
+    log.info("projector: RQ worker on queue %r, sweep every %.0f s", QUEUE, sweep_seconds)
     try:
         _work(endpoints.redis_url, burst=burst)
     finally:
         stop.set()
+        jobs.STOPPING.set()  # a sweep under way ends after its batch too
         sweeper.join(timeout=10)
+        jobs.close_host()
+    log.info("projector stopped")
     return 0
 
 
+def _stop_on_signal() -> None:
+    """SIGINT and SIGTERM ask for a stop while no RQ worker is running (before the first one
+    has installed its own handlers, or between two): a stop, not the default sudden death."""
+
+    def asked(_signum: int, _frame: FrameType | None) -> None:
+        jobs.STOPPING.set()
+
+    signal.signal(signal.SIGINT, asked)
+    signal.signal(signal.SIGTERM, asked)
+
+
 def _work(redis_url: str, *, burst: bool) -> None:
-    while True:
-        connection = redis.Redis.from_url(redis_url)
-        try:  # the worker's constructor talks to Redis already (CLIENT SETNAME)
-            worker = SimpleWorker([Queue(QUEUE, connection=connection)], connection=connection)
-            worker.work(burst=burst, logging_level=logging.getLevelName(log.getEffectiveLevel()))
-        except (redis.ConnectionError, redis.TimeoutError) as e:
-            log.warning(
-                "Redis unavailable for the queue (%s); retrying in %.0f s", e, RECONNECT_SECONDS
-            )
-            time.sleep(RECONNECT_SECONDS)
-            continue
-        finally:
-            connection.close()
-        return  # asked to stop (SIGINT/SIGTERM), or a burst is done
+    try:
+        while not jobs.STOPPING.is_set() and not _worked(redis_url, burst=burst):
+            jobs.STOPPING.wait(RECONNECT_SECONDS)
+    except StopRequested:  # raised by RQ's handler on a signal while it was idle
+        return
+
+
+def _worked(redis_url: str, *, burst: bool) -> bool:
+    """Run an RQ worker until it returns; whether it returned because it was meant to."""
+    connection = redis.Redis.from_url(redis_url)
+    try:  # the worker's constructor talks to Redis already (CLIENT SETNAME)
+        worker = ProjectorWorker(
+            [Queue(QUEUE, connection=connection)], connection=connection, worker_ttl=_worker_ttl()
+        )
+        if not jobs.STOPPING.is_set():  # asked while the worker was being made
+            worker.work(burst=burst, logging_level=_rq_level())
+    except (redis.ConnectionError, redis.TimeoutError) as e:
+        log.warning(
+            "Redis unavailable for the queue (%s); retrying in %.0f s", e, RECONNECT_SECONDS
+        )
+        return jobs.STOPPING.is_set()
+    finally:
+        connection.close()
+        _stop_on_signal()
+    if burst or jobs.STOPPING.is_set():
+        return True  # asked to stop (SIGINT/SIGTERM), or a burst is done
+    log.warning(
+        "the RQ worker quit without being asked to (a Redis timeout?); starting it again in %.0f s",
+        RECONNECT_SECONDS,
+    )
+    return False
 
 
 def _sweep(stop: threading.Event, every: float) -> None:

@@ -25,6 +25,7 @@ from orders.settings import Settings
 from orders.web.backends import Backends
 from orders.web.bodylimit import MAX_BODY_BYTES, BodySizeLimitMiddleware
 from orders.web.clientip import TrustedProxies
+from orders.web.docs import add_docs
 from orders.web.errors import (
     ErrorMapping,
     InternalErrorMiddleware,
@@ -102,7 +103,7 @@ def build_app(
     **fastapi_options: Any,
 ) -> FastAPI:
     """A FastAPI app with request ids, timing, CORS, the error shape, the rate limiter, the body
-    limit and `/health_check`.
+    limit, `/health_check`, and `/docs` and `/redoc` with their assets served locally.
 
     `lifespan(app)` is the API's own: it builds its pool and Redis client, yields them as
     `Backends`, and closes them afterwards. `errors` maps the API's exceptions to statuses (more
@@ -133,8 +134,11 @@ def build_app(
         lifespan=_backends_lifespan(lifespan, live),
         middleware=middleware,
         telemetry=telemetry,  # type: ignore[arg-type]  # a TelemetryConfig with these four keys
+        docs_url=None,  # FastAPI's pages load from a CDN; add_docs serves the same, locally
+        redoc_url=None,
         **fastapi_options,
     )
+    add_docs(app)
     app.state.backends = live
     install_error_handlers(app)
     if errors:

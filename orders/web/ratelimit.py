@@ -23,6 +23,7 @@ from redis.exceptions import NoScriptError, RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orders.web.clientip import TrustedProxies, client_ip
+from orders.web.docs import ASSETS
 from orders.web.errors import error_response
 
 log = logging.getLogger("orders.web.ratelimit")
@@ -44,6 +45,7 @@ _COUNT_SHA = hashlib.sha1(_COUNT.encode(), usedforsecurity=False).hexdigest()
 EXEMPT_PATHS = frozenset(
     {"/health_check", "/metrics", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 )
+EXEMPT_PREFIX = f"{ASSETS}/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,4 +165,8 @@ class RateLimitMiddleware:
 
 
 def _exempt(path: str) -> bool:
-    return path in EXEMPT_PATHS or path.rstrip("/") in EXEMPT_PATHS
+    return (
+        path in EXEMPT_PATHS
+        or path.rstrip("/") in EXEMPT_PATHS
+        or path.startswith(EXEMPT_PREFIX)  # the docs pages' assets: one page, several files
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -41,6 +42,12 @@ ROWS = (
 )
 
 
+# What a fresh machine has: the virtualenv `make` built and the system's base tools. Anything
+# else the benchmarks shell out to (wrk in /usr/local/bin, say) is out of reach, so a tool
+# `make` does not install cannot creep back in unnoticed.
+FRESH_PATH = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+
+
 def _env(data: Path) -> dict[str, str]:
     """Only the data folder: its own embedded servers, as on a fresh machine."""
     dropped = ("ORDERS_", "DATABASE_", "REDIS_", "POSTGRES_")
@@ -48,6 +55,7 @@ def _env(data: Path) -> dict[str, str]:
         **{k: v for k, v in os.environ.items() if not k.startswith(dropped)},
         "ORDERS_DATA_DIR": str(data),
         "LOG_LEVEL": "WARNING",
+        "PATH": FRESH_PATH,
     }
 
 
@@ -78,7 +86,15 @@ def test_bench_all_measures_and_saves_every_row(data: Path) -> None:
         assert row["figure"] > 0, row
         if row["baseline"]:
             assert row["ratio"] == pytest.approx(row["figure"] / row["baseline"])
+    # every HTTP row says what measured it; without wrk on PATH, the project's own generator
+    wrk = shutil.which("wrk", path=FRESH_PATH)
+    gets = [row for row in saved if " GET" in row["name"]]
+    assert len(gets) == 6, names
+    for row in gets:
+        assert row["generator"].startswith("wrk" if wrk else "httpload, "), row
+    assert all(row["generator"] for row in saved if "command " in row["name"]), saved
     assert "| measurement | figure |" in done.stdout
+    assert "measured by |" in done.stdout
 
 
 def test_loadtest_runs_the_scenario_headless_and_reports(data: Path) -> None:

@@ -179,3 +179,26 @@ async def test_workers_killed_mid_batch_leave_the_read_models_a_fresh_rebuild_wo
     assert live == fresh
     assert watch.backwards == []
     assert len(watch.seen) > 50
+
+
+async def test_the_projector_logs_a_summary_at_info_not_rq_lines_per_job(
+    database_url: str, redis_url: str, writes: Shop, engine: Engine, tmp_path: Path
+) -> None:
+    env = worker_env(
+        database_url, redis_url, LOG_LEVEL="INFO", ORDERS_PROJECTOR_SUMMARY_SECONDS="1"
+    )
+    worker = Process([sys.executable, "-m", "orders.cli", "projector"], env, tmp_path / "w.log")
+    try:
+        scenario = Scenario(writes)
+        for _ in range(2):
+            await scenario.round()
+            await eventually(caught_up(engine, scenario))
+            await asyncio.sleep(1.5)  # a summary is due
+    finally:
+        worker.stop()
+    output = worker.output()
+    assert engine.redis is not None
+    assert await engine.redis.get(FLAG) is None  # the wake-up jobs ran
+    assert "feed positions in" in output, output  # the summary
+    for rq_line in ("Successfully completed", "Job OK", "result discarded", "projector.jobs"):
+        assert rq_line not in output, output

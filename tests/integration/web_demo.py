@@ -158,10 +158,10 @@ def client_as(app: FastAPI, address: str) -> httpx.AsyncClient:
 
 
 @contextmanager
-def captured_logs(level: int = logging.INFO) -> Iterator[io.StringIO]:
+def captured_logs(level: int = logging.INFO, log_format: str = "text") -> Iterator[io.StringIO]:
     """Lines as the platform's handler writes them (redacted, with request ids)."""
     stream = io.StringIO()
-    handler = build_handler("test", stream)
+    handler = build_handler("test", stream, log_format)
     root = logging.getLogger()
     previous = root.level
     root.addHandler(handler)
