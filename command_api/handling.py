@@ -32,8 +32,8 @@ from domain.decider import fold
 from domain.decision import Command, Spec
 from domain.errors import DomainError
 from domain.events import StreamEvents
-from eventstore import Claim as StoreClaim
 from eventstore import (
+    AppendResult,
     EventStore,
     Expect,
     Idempotency,
@@ -42,7 +42,9 @@ from eventstore import (
     UniqueClaimTakenError,
     WrongExpectedVersionError,
 )
+from eventstore import Claim as StoreClaim
 from orders.metrics import APPENDS, COMMAND_RETRIES, IDEMPOTENT_REPLAYS
+from orders.vault import Vault
 
 # A hot stream (one product bought by a hundred clients at once) is a queue within a process;
 # between processes it sees conflicts: retried at once a few times while holding the process's
@@ -105,10 +107,11 @@ class CommandPath:
     store: EventStore
     states: StreamStates
     queues: StreamQueues
+    vault: Vault | None  # seals personal data (None: left plain, only to measure the cost)
 
     @classmethod
-    def over(cls, store: EventStore) -> CommandPath:
-        return cls(store, StreamStates(store), StreamQueues())
+    def over(cls, store: EventStore, vault: Vault | None) -> CommandPath:
+        return cls(store, StreamStates(store), StreamQueues(), vault)
 
 
 async def _moved(store: EventStore, loaded: Mapping[str, Loaded]) -> bool:
@@ -138,18 +141,35 @@ def _metadata(edge: Edge, command: Command) -> dict[str, Any]:
     return meta
 
 
-def _appends(
-    events_by_stream: StreamEvents, loaded: Mapping[str, Loaded], meta: dict[str, Any]
+async def _appends(
+    path: CommandPath,
+    events_by_stream: StreamEvents,
+    loaded: Mapping[str, Loaded],
+    meta: dict[str, Any],
 ) -> list[StreamAppend]:
+    """The events as the store takes them: encoded, their personal values sealed."""
     appends = []
     for stream, events in events_by_stream.items():
-        version = loaded[stream].version
-        new = []
-        for event in events:
-            type_name, schema_version, data = codec.encode(event)
-            new.append(NewEvent(type_name, data, schema_version, meta))
-        appends.append(StreamAppend(stream, version or Expect.NO_STREAM, new))
+        encoded = [codec.encode(event) for event in events]
+        datas = [data for _, _, data in encoded]
+        if path.vault is not None:
+            datas = await path.vault.seal(stream, datas)
+        new = [
+            NewEvent(type_name, data, schema_version, meta)
+            for (type_name, schema_version, _), data in zip(encoded, datas, strict=True)
+        ]
+        appends.append(StreamAppend(stream, loaded[stream].version or Expect.NO_STREAM, new))
     return appends
+
+
+async def _claims(path: CommandPath, claims: list[tuple[Claim, str]]) -> list[StoreClaim]:
+    """Claims as the store keeps them: a personal value (an email) only as its keyed hash."""
+    if path.vault is None:
+        return [StoreClaim(c.scope, c.value, owner) for c, owner in claims]
+    return [
+        StoreClaim(c.scope, await path.vault.claim_value(c.scope, c.value), owner)
+        for c, owner in claims
+    ]
 
 
 async def _attempt(
@@ -213,10 +233,6 @@ async def _decided(
     versions = {s: one.version for s, one in loaded.items()}
     if not events_by_stream:
         return render(Outcome(states, versions, stream, None)), False
-    changes = claim_changes(events_by_stream)
-    claims = [StoreClaim(c.scope, c.value, owner) for c, owner in changes.claimed]
-    releases = [StoreClaim(c.scope, c.value, owner) for c, owner in changes.released]
-    appends = _appends(events_by_stream, loaded, _metadata(edge, command))
     after = dict(states)
     for s, events in events_by_stream.items():
         after[s] = fold(aggregate_of(s).decider, events, states[s])
@@ -224,25 +240,50 @@ async def _decided(
     def outcome(position: int, new_versions: Mapping[str, int]) -> Outcome:
         return Outcome(after, {**versions, **new_versions}, stream, position)
 
-    def committed(new_versions: Mapping[str, int]) -> None:
-        """Only once the append has committed: the next command here starts from these."""
-        path.states.remember({s: Loaded(v, after[s]) for s, v in new_versions.items()})
+    appends = await _appends(path, events_by_stream, loaded, _metadata(edge, command))
+    response, replayed, new_versions = await _append(
+        path,
+        edge,
+        appends,
+        events_by_stream,
+        lambda r: render(outcome(r.last_position, r.versions)),
+    )
+    # only once the append has committed: the next command here starts from these
+    path.states.remember({s: Loaded(v, after[s]) for s, v in new_versions.items()})
+    return response, replayed
 
-    if edge.idempotency_key:
-        key = Idempotency(
-            edge.idempotency_key,
-            edge.fingerprint,
-            lambda r: render(outcome(r.last_position, r.versions)),
-        )
-        done = await path.store.append_idempotent(key, appends, claims=claims, releases=releases)
-        APPENDS.labels("replayed" if done.replayed else "ok").inc()
-        if done.result is not None:
-            committed(done.result.versions)
-        return done.response, done.replayed
-    result = await path.store.append(appends, claims=claims, releases=releases)
+
+async def _append(
+    path: CommandPath,
+    edge: Edge,
+    appends: list[StreamAppend],
+    events_by_stream: StreamEvents,
+    respond: Callable[[AppendResult], bytes],
+) -> tuple[bytes, bool, Mapping[str, int]]:
+    """Append with the claims the events take and release; the response, whether it is a
+    replay, and the streams' new versions (none for a replay)."""
+    changes = claim_changes(events_by_stream)
+    claims = await _claims(path, changes.claimed)
+    releases = await _claims(path, changes.released)
+    # a taken claim names what the store holds: the value it stands for, for the 409's message
+    claimed = {
+        (s.scope, s.value): c.value for s, (c, _) in zip(claims, changes.claimed, strict=True)
+    }
+    try:
+        if edge.idempotency_key:
+            key = Idempotency(edge.idempotency_key, edge.fingerprint, respond)
+            done = await path.store.append_idempotent(
+                key, appends, claims=claims, releases=releases
+            )
+            APPENDS.labels("replayed" if done.replayed else "ok").inc()
+            versions = {} if done.result is None else done.result.versions
+            return done.response, done.replayed, versions
+        result = await path.store.append(appends, claims=claims, releases=releases)
+    except UniqueClaimTakenError as e:
+        APPENDS.labels("unique_value_taken").inc()
+        raise conflict_for(Claim(e.scope, claimed.get((e.scope, e.value), e.value))) from e
     APPENDS.labels("ok").inc()
-    committed(result.versions)
-    return render(outcome(result.last_position, result.versions)), False
+    return respond(result), False, result.versions
 
 
 async def handle(
@@ -265,7 +306,4 @@ async def handle(
             APPENDS.labels("version_conflict").inc()
             COMMAND_RETRIES.inc()
             await asyncio.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, 0.002 * 2**attempt)))  # noqa: S311
-        except UniqueClaimTakenError as e:
-            APPENDS.labels("unique_value_taken").inc()
-            raise conflict_for(Claim(e.scope, e.value)) from e
     raise TooMuchContentionError(f"gave up after {MAX_ATTEMPTS} version conflicts")

@@ -29,6 +29,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.bodies import ID_MAX
+from domain.catalogue import BY_NAME
 from orders.web import ErrorMapping
 from orders.web.errors import answer, rule_for
 
@@ -54,6 +55,8 @@ def hot_routes(routes: list[Any]) -> HotRoutes:
         if not isinstance(route, APIRoute) or route.path.endswith("/"):
             continue
         name, _, rest = route.path.strip("/").partition("/")
+        if name not in BY_NAME:  # an entity's writes only (not /admin/...)
+            continue
         body = None if route.body_field is None else route.body_field.field_info.annotation
         model = body if isinstance(body, type) and issubclass(body, BaseModel) else None
         for method in (route.methods or set()) & {"POST", "PUT", "DELETE"}:

@@ -54,7 +54,7 @@ def _canonical(raw: bytes) -> bytes:
         return raw
 
 
-async def _edge(request: Request, if_match: str | None, key: str | None) -> Edge:
+async def edge_of(request: Request, if_match: str | None, key: str | None) -> Edge:
     if key is not None and not _KEY.fullmatch(key):
         raise BadHeaderError("Idempotency-Key", "1 to 255 printable ASCII characters")
     request_id = getattr(request.state, "request_id", None) or str(uuid.uuid4())
@@ -123,7 +123,7 @@ def _routes(entity: Entity, router: APIRouter) -> None:
         request: Request,
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        edge = await _edge(request, None, idempotency_key)
+        edge = await edge_of(request, None, idempotency_key)
         id_key = await request.app.state.commands.ids.next_id(entity.sequence)
         command = create_command(entity, id_key, body, edge.at)
         return await _run(request, entity, command, edge, 201)
@@ -135,7 +135,7 @@ def _routes(entity: Entity, router: APIRouter) -> None:
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        edge = await _edge(request, if_match, idempotency_key)
+        edge = await edge_of(request, if_match, idempotency_key)
         return await _run(request, entity, change_command(entity, id_key, body), edge, 200)
 
     async def delete(
@@ -144,7 +144,7 @@ def _routes(entity: Entity, router: APIRouter) -> None:
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response:
-        edge = await _edge(request, if_match, idempotency_key)
+        edge = await edge_of(request, if_match, idempotency_key)
         return await _run(request, entity, delete_command(entity, id_key), edge, 204)
 
     noun = entity.name.replace("_", " ")

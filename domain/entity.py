@@ -126,8 +126,16 @@ class Aggregate:
     claims: Callable[[Event], Claims] = _no_claims  # what an event takes and releases
     # claim scope -> (message with {} for the value, code) of the 409 when it is taken
     uniques: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    personal_claims: frozenset[str] = frozenset()  # claim scopes whose values identify a person
 
     @property
     def entity(self) -> Entity:
         """The entity whose stream this is (a product's, not an address kept in a client's)."""
         return self.entities[0]
+
+    @property
+    def personal(self) -> frozenset[str]:
+        """The field names that hold personal data in its events and states: its entities'
+        personal fields, and the `previous_` values events carry of them."""
+        fields = frozenset().union(*(e.personal for e in self.entities))
+        return fields | {f"previous_{name}" for name in fields}

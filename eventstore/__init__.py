@@ -33,6 +33,7 @@ from eventstore._model import (
     Appended,
     AppendResult,
     Claim,
+    DataKey,
     Expect,
     ExpectedVersion,
     FeedEntry,
@@ -51,7 +52,7 @@ from eventstore._model import (
     Tail,
     VerifyReport,
 )
-from eventstore._read import Upcast, no_upcast
+from eventstore._read import Unseal, Upcast, no_unseal, no_upcast
 from eventstore._store import EventStore
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "AppendResult",
     "Appended",
     "Claim",
+    "DataKey",
     "EventStore",
     "EventStoreError",
     "Expect",
@@ -83,8 +85,10 @@ __all__ = [
     "StreamTail",
     "Tail",
     "UniqueClaimTakenError",
+    "Unseal",
     "Upcast",
     "VerifyReport",
     "WrongExpectedVersionError",
+    "no_unseal",
     "no_upcast",
 ]

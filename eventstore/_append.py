@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -135,9 +135,9 @@ async def append_idempotent(
     params = (_document(appends, claims, releases),)
     async with conn.transaction():
         cur = await conn.execute(
-            "INSERT INTO idempotency_keys (key, fingerprint, response) VALUES (%s, %s, '')"
-            " ON CONFLICT (key) DO NOTHING RETURNING 1",
-            (idempotency.key, idempotency.fingerprint),
+            "INSERT INTO idempotency_keys (key, fingerprint, response, streams)"
+            " VALUES (%s, %s, '', %s) ON CONFLICT (key) DO NOTHING RETURNING 1",
+            (idempotency.key, idempotency.fingerprint, [a.stream_id for a in appends]),
         )
         if await cur.fetchone() is None:
             return await _replay(conn, idempotency)
@@ -168,3 +168,21 @@ async def stored_response(
     if bytes(row[0]) != fingerprint:
         raise IdempotencyKeyReusedError(key)
     return bytes(row[1])
+
+
+async def responses_of(conn: psycopg.AsyncConnection[Any], stream_id: str) -> dict[str, bytes]:
+    cur = await conn.execute(
+        "SELECT key, response FROM idempotency_keys WHERE streams @> ARRAY[%s]", (stream_id,)
+    )
+    return {key: bytes(response) for key, response in await cur.fetchall()}
+
+
+async def replace_responses(
+    conn: psycopg.AsyncConnection[Any], responses: Mapping[str, bytes]
+) -> None:
+    """Stored responses rewritten (an erasure's): a retry gets the new one back."""
+    async with conn.transaction():
+        for key, response in responses.items():
+            await conn.execute(
+                "UPDATE idempotency_keys SET response = %s WHERE key = %s", (response, key)
+            )

@@ -196,6 +196,16 @@ class Mention:
 
 
 @dataclass(frozen=True, slots=True)
+class DataKey:
+    """A person's data key, wrapped by the master key `master_id` (None: destroyed)."""
+
+    subject: str
+    generation: int
+    wrapped: bytes | None
+    master_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class HorizonBlocker:
     """An open transaction that holds the sequencer's horizon back."""
 

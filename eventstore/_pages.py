@@ -19,7 +19,7 @@ import psycopg
 from psycopg import sql
 
 from eventstore._model import FeedEntry, FeedHead, FeedPage, Mention, StreamEntry
-from eventstore._read import Upcast
+from eventstore._read import Unseal, Upcast, opened
 
 _PAGE = (
     "SELECT f.feed_position, f.hash, e.stream_id, e.stream_type, e.version, e.event_type,"
@@ -44,6 +44,7 @@ _RECORDED = (
 async def read_page(
     conn: psycopg.AsyncConnection[Any],
     upcast: Upcast,
+    unseal: Unseal,
     after: int,
     upto: int,
     *,
@@ -55,9 +56,12 @@ async def read_page(
     and carries the feed's hash there (what a checkpoint moved to it remembers)."""
     cur = await conn.execute(_PAGE, (after, upto, list(stream_types), limit), prepare=True)
     rows = await cur.fetchall()
+    current = await opened(upcast, unseal, [(r[2], r[5], r[6], r[7]) for r in rows])
     entries = [
-        FeedEntry(position, stream_id, stream_type, version, type_name, upcast(type_name, v, d)[1])
-        for position, _, stream_id, stream_type, version, type_name, v, d in rows
+        FeedEntry(position, stream_id, stream_type, version, type_name, data)
+        for (position, _, stream_id, stream_type, version, type_name, _, _), (_, data) in zip(
+            rows, current, strict=True
+        )
     ]
     if rows and len(rows) == limit:
         return FeedPage(entries, rows[-1][0], bytes(rows[-1][1]))
@@ -77,15 +81,17 @@ async def read_head(conn: psycopg.AsyncConnection[Any]) -> FeedHead:
 
 
 async def read_entries(
-    conn: psycopg.AsyncConnection[Any], upcast: Upcast, up_to: Mapping[str, int]
+    conn: psycopg.AsyncConnection[Any], upcast: Upcast, unseal: Unseal, up_to: Mapping[str, int]
 ) -> dict[str, list[StreamEntry]]:
     """Streams from their first event up to a version each, with each event's feed position."""
     cur = await conn.execute(_ENTRIES, (list(up_to), max(up_to.values())), prepare=True)
+    rows = [row for row in await cur.fetchall() if row[1] <= up_to[row[0]]]
+    current = await opened(upcast, unseal, [(r[0], r[3], r[4], r[5]) for r in rows])
     out: dict[str, list[StreamEntry]] = {stream_id: [] for stream_id in up_to}
-    for stream_id, version, position, type_name, schema_version, data in await cur.fetchall():
-        if version <= up_to[stream_id]:
-            current = upcast(type_name, schema_version, data)[1]
-            out[stream_id].append(StreamEntry(version, position, type_name, current))
+    for (stream_id, version, position, type_name, _, _), (_, data) in zip(
+        rows, current, strict=True
+    ):
+        out[stream_id].append(StreamEntry(version, position, type_name, data))
     return out
 
 

@@ -1,9 +1,11 @@
-"""Reading streams and the feed. Every read path goes through `decode`, which applies the
-upcaster chain, so callers only ever see events at their current schema version."""
+"""Reading streams and the feed. Every read path applies the upcaster chain and then opens the
+personal data sealed in the events (`Unseal`: given by whoever opens the store; without it the
+data stays as stored), so callers only ever see events at their current schema version, with the
+personal values of people not erased."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -13,10 +15,26 @@ from eventstore._model import JSON, RecordedEvent, check_stream_id
 
 # (event type, stored schema version, stored data) -> (current schema version, data)
 Upcast: TypeAlias = Callable[[str, int, JSON], tuple[int, JSON]]
+# [(stream id, data)] -> each data with its sealed values opened (or blanked, when erased)
+Unseal: TypeAlias = Callable[[Sequence[tuple[str, JSON]]], Awaitable[list[JSON]]]
 
 
 def no_upcast(_type: str, version: int, data: JSON) -> tuple[int, JSON]:
     return version, data
+
+
+async def no_unseal(items: Sequence[tuple[str, JSON]]) -> list[JSON]:
+    return [data for _, data in items]
+
+
+async def opened(
+    upcast: Upcast, unseal: Unseal, rows: Sequence[tuple[str, str, int, JSON]]
+) -> list[tuple[int, JSON]]:
+    """(stream, type, stored version, stored data) rows at the current schema version, opened:
+    (schema version, data) each, in order."""
+    current = [upcast(type_name, version, data) for _, type_name, version, data in rows]
+    datas = await unseal([(row[0], data) for row, (_, data) in zip(rows, current, strict=True)])
+    return [(version, data) for (version, _), data in zip(current, datas, strict=True)]
 
 
 _COLUMNS = (
@@ -25,8 +43,20 @@ _COLUMNS = (
 )
 
 
-def decode(row: Sequence[Any], upcast: Upcast, feed_position: int | None = None) -> RecordedEvent:
-    schema_version, data = upcast(row[5], row[6], row[7])
+async def decode(
+    rows: Sequence[Sequence[Any]], upcast: Upcast, unseal: Unseal, *, feed: bool
+) -> list[RecordedEvent]:
+    """Rows of `_COLUMNS` (and the feed position after them, when `feed`) as events."""
+    current = await opened(upcast, unseal, [(r[1], r[5], r[6], r[7]) for r in rows])
+    return [
+        _event(row, version, data, row[10] if feed else None)
+        for row, (version, data) in zip(rows, current, strict=True)
+    ]
+
+
+def _event(
+    row: Sequence[Any], schema_version: int, data: JSON, feed_position: int | None
+) -> RecordedEvent:
     return RecordedEvent(
         global_position=row[0],
         stream_id=row[1],
@@ -45,6 +75,7 @@ def decode(row: Sequence[Any], upcast: Upcast, feed_position: int | None = None)
 async def read_stream(
     conn: psycopg.AsyncConnection[Any],
     upcast: Upcast,
+    unseal: Unseal,
     stream_id: str,
     *,
     to_version: int | None = None,
@@ -60,11 +91,11 @@ async def read_stream(
         " AND (%s::timestamptz IS NULL OR e.recorded_at <= %s) ORDER BY e.version",
         (stream_id, to_version, to_version, as_of, as_of),
     )
-    return [decode(row, upcast, row[10]) for row in await cur.fetchall()]
+    return await decode(await cur.fetchall(), upcast, unseal, feed=True)
 
 
 async def read_streams(
-    conn: psycopg.AsyncConnection[Any], upcast: Upcast, stream_ids: Sequence[str]
+    conn: psycopg.AsyncConnection[Any], upcast: Upcast, unseal: Unseal, stream_ids: Sequence[str]
 ) -> dict[str, list[RecordedEvent]]:
     """Several whole streams in one round trip (what a multi-stream command loads)."""
     for stream_id in stream_ids:
@@ -76,13 +107,13 @@ async def read_streams(
         prepare=True,
     )
     out: dict[str, list[RecordedEvent]] = {s: [] for s in stream_ids}
-    for row in await cur.fetchall():
-        out[row[1]].append(decode(row, upcast))
+    for event in await decode(await cur.fetchall(), upcast, unseal, feed=False):
+        out[event.stream_id].append(event)
     return out
 
 
 async def read_feed(
-    conn: psycopg.AsyncConnection[Any], upcast: Upcast, after: int, limit: int
+    conn: psycopg.AsyncConnection[Any], upcast: Upcast, unseal: Unseal, after: int, limit: int
 ) -> list[RecordedEvent]:
     """Events in commit order: feed positions after..after+limit."""
     cur = await conn.execute(
@@ -92,4 +123,4 @@ async def read_feed(
         (after, limit),
         prepare=True,
     )
-    return [decode(row, upcast, row[10]) for row in await cur.fetchall()]
+    return await decode(await cur.fetchall(), upcast, unseal, feed=True)

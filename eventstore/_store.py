@@ -1,4 +1,5 @@
-"""`EventStore`: the pool, the upcaster, and the operations, each translated at this boundary."""
+"""`EventStore`: the pool, the upcaster, the unsealer, and the operations, each translated at
+this boundary."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any, Self
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from eventstore import _append, _chain, _pages, _read, _sequencer, _tails
+from eventstore import _append, _chain, _keys, _pages, _read, _sequencer, _tails
 from eventstore._connect import connection, open_pool, translated
 from eventstore._errors import EventStoreError
 from eventstore._model import (
@@ -20,6 +21,7 @@ from eventstore._model import (
     Appended,
     AppendResult,
     Claim,
+    DataKey,
     FeedHead,
     FeedPage,
     FeedStatus,
@@ -32,15 +34,18 @@ from eventstore._model import (
     Tail,
     VerifyReport,
 )
-from eventstore._read import Upcast, no_upcast
+from eventstore._read import Unseal, Upcast, no_unseal, no_upcast
 
 _SEQUENCE_NAME = re.compile(r"[a-z][a-z_]{0,40}")
 
 
 class EventStore:
-    def __init__(self, pool: AsyncConnectionPool, upcast: Upcast = no_upcast) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool, upcast: Upcast = no_upcast, unseal: Unseal = no_unseal
+    ) -> None:
         self.pool = pool
         self.upcast = upcast
+        self.unseal = unseal
 
     @classmethod
     async def open(
@@ -48,6 +53,7 @@ class EventStore:
         url: str,
         *,
         upcast: Upcast = no_upcast,
+        unseal: Unseal = no_unseal,
         min_size: int = 1,
         max_size: int = 10,
         application_name: str = "orders",
@@ -56,7 +62,7 @@ class EventStore:
             url, min_size=min_size, max_size=max_size, application_name=application_name
         )
         await pool.open()
-        return cls(pool, upcast)
+        return cls(pool, upcast, unseal)
 
     async def close(self) -> None:
         await self.pool.close()
@@ -112,6 +118,7 @@ class EventStore:
             return await _read.read_stream(
                 conn,
                 self.upcast,
+                self.unseal,
                 stream_id,
                 to_version=to_version,
                 as_of=as_of,
@@ -120,17 +127,17 @@ class EventStore:
 
     async def read_streams(self, stream_ids: Sequence[str]) -> dict[str, list[RecordedEvent]]:
         async with connection(self.pool) as conn:
-            return await _read.read_streams(conn, self.upcast, stream_ids)
+            return await _read.read_streams(conn, self.upcast, self.unseal, stream_ids)
 
     async def read_feed(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         async with connection(self.pool) as conn:
-            return await _read.read_feed(conn, self.upcast, after, limit)
+            return await _read.read_feed(conn, self.upcast, self.unseal, after, limit)
 
     async def read_tails(self, tails: Sequence[Tail]) -> dict[str, StreamTail]:
         """Several streams, each from where the reader holds it (or its newest usable snapshot)
         to its end or `upto`, in one round trip."""
         async with connection(self.pool) as conn:
-            return await _tails.read_tails(conn, self.upcast, tails)
+            return await _tails.read_tails(conn, self.upcast, self.unseal, tails)
 
     async def stream_versions(self, stream_ids: Sequence[str]) -> dict[str, int]:
         """Each stream's current version (0: none yet), in one round trip."""
@@ -146,6 +153,37 @@ class EventStore:
         async with connection(self.pool) as conn:
             return await _tails.delete_snapshots(conn, stream_ids)
 
+    async def read_data_keys(self, subjects: Sequence[str]) -> dict[str, list[DataKey]]:
+        """Every generation of each subject's data key (wrapped; None once destroyed)."""
+        async with connection(self.pool) as conn:
+            return await _keys.read_keys(conn, subjects)
+
+    async def create_data_key(self, subject: str, wrapped: bytes, master_id: str) -> DataKey:
+        """The subject's next key generation (or one another writer made at the same time)."""
+        async with connection(self.pool) as conn:
+            return await _keys.create_key(conn, subject, wrapped, master_id)
+
+    async def destroy_data_keys(self, subject: str) -> int:
+        async with connection(self.pool) as conn:
+            return await _keys.destroy_keys(conn, subject)
+
+    async def read_live_keys(self) -> list[DataKey]:
+        async with connection(self.pool) as conn:
+            return await _keys.read_all_keys(conn)
+
+    async def rewrap_keys(self, keys: Sequence[DataKey]) -> int:
+        async with connection(self.pool) as conn:
+            return await _keys.rewrap(conn, keys)
+
+    async def responses_of(self, stream_id: str) -> dict[str, bytes]:
+        """The stored idempotent responses written for appends to a stream, by key."""
+        async with connection(self.pool) as conn:
+            return await _append.responses_of(conn, stream_id)
+
+    async def replace_responses(self, responses: Mapping[str, bytes]) -> None:
+        async with connection(self.pool) as conn:
+            await _append.replace_responses(conn, responses)
+
     async def read_feed_page(
         self, after: int, upto: int, *, stream_types: Sequence[str], limit: int
     ) -> FeedPage:
@@ -153,13 +191,13 @@ class EventStore:
         projection reads: its checkpoint passes the positions of other types too)."""
         async with connection(self.pool) as conn:
             return await _pages.read_page(
-                conn, self.upcast, after, upto, stream_types=stream_types, limit=limit
+                conn, self.upcast, self.unseal, after, upto, stream_types=stream_types, limit=limit
             )
 
     async def read_stream_entries(self, up_to: Mapping[str, int]) -> dict[str, list[StreamEntry]]:
         """Streams from their first event up to a version each, with feed positions."""
         async with connection(self.pool) as conn:
-            return await _pages.read_entries(conn, self.upcast, up_to)
+            return await _pages.read_entries(conn, self.upcast, self.unseal, up_to)
 
     async def feed_head(self) -> FeedHead:
         async with connection(self.pool) as conn:

@@ -15,7 +15,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from eventstore._model import JSON, Snapshot, StreamEntry, StreamTail, Tail, check_stream_id
-from eventstore._read import Upcast
+from eventstore._read import Unseal, Upcast, opened
 
 _TAILS = """
 WITH wanted AS (
@@ -47,7 +47,7 @@ WHERE snapshots.version < excluded.version
 
 
 async def read_tails(
-    conn: psycopg.AsyncConnection[Any], upcast: Upcast, tails: Sequence[Tail]
+    conn: psycopg.AsyncConnection[Any], upcast: Upcast, unseal: Unseal, tails: Sequence[Tail]
 ) -> dict[str, StreamTail]:
     for tail in tails:
         check_stream_id(tail.stream_id)
@@ -58,14 +58,18 @@ async def read_tails(
         "fingerprints": [t.fingerprint for t in tails],
     }
     cur = await conn.execute(_TAILS, params, prepare=True)
-    snapshots: dict[str, Snapshot] = {}
+    rows = await cur.fetchall()
+    # the snapshots' states are opened with the events: their personal values are sealed too
+    states = await unseal([(r[0], r[5]) for r in rows if r[3] is None])
+    snapshots = {r[0]: Snapshot(r[1], state) for r, state in zip(
+        (r for r in rows if r[3] is None), states, strict=True)}  # fmt: skip
+    stored = [r for r in rows if r[3] is not None]
+    current = await opened(upcast, unseal, [(r[0], r[3], r[4], r[5]) for r in stored])
     events: dict[str, list[StreamEntry]] = {t.stream_id: [] for t in tails}
-    for stream_id, version, position, type_name, schema_version, data in await cur.fetchall():
-        if type_name is None:
-            snapshots[stream_id] = Snapshot(version, data)
-        else:
-            current = upcast(type_name, schema_version, data)[1]
-            events[stream_id].append(StreamEntry(version, position, type_name, current))
+    for (stream_id, version, position, type_name, _, _), (_, data) in zip(
+        stored, current, strict=True
+    ):
+        events[stream_id].append(StreamEntry(version, position, type_name, data))
     return {
         t.stream_id: StreamTail(
             t.stream_id, t.after, snapshots.get(t.stream_id), events[t.stream_id]

@@ -74,17 +74,21 @@ def _serve(
 
 def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
     from launch.demo import load_demo  # noqa: PLC0415 - see the module docstring
-    from orders.store import open_store  # noqa: PLC0415 - see the module docstring
+    from orders.store import open_sealed_store  # noqa: PLC0415 - see the module docstring
+    from orders.vault import master_key  # noqa: PLC0415 - see the module docstring
     from orders.wakeup import Waker  # noqa: PLC0415 - see the module docstring
 
     endpoints = _servers(settings)
 
     async def load() -> dict[str, int]:
-        store = await open_store(endpoints.database_url, max_size=20, application_name="demo-data")
+        store, vault = await open_sealed_store(
+            endpoints.database_url, master=master_key(settings), max_size=20,
+            application_name="demo-data",
+        )  # fmt: skip
         try:
             counts = await load_demo(
-                store, clients=args.clients, products=args.products, orders=args.orders,
-                seed=args.seed,
+                store, vault, clients=args.clients, products=args.products,
+                orders=args.orders, seed=args.seed,
             )  # fmt: skip
         finally:
             await store.close()

@@ -20,6 +20,7 @@ from domain.catalogue import BY_NAME
 from domain.errors import DomainError
 from eventstore import EventStore
 from orders.progress import Progress
+from orders.vault import Vault
 
 CATEGORIES = ["Books", "Electronics", "Garden", "Kitchen", "Toys", "Music", "Sports", "Office"]
 WORDS = ["Classic", "Smart", "Compact", "Deluxe", "Eco", "Pro", "Mini", "Ultra", "Vintage"]
@@ -111,11 +112,17 @@ async def _order(shop: DemoShop, i: int) -> None:
 
 
 async def load_demo(
-    store: EventStore, *, clients: int, products: int, orders: int, seed: int
+    store: EventStore,
+    vault: Vault | None,
+    *,
+    clients: int,
+    products: int,
+    orders: int,
+    seed: int,
 ) -> dict[str, int]:
     steps = len(CATEGORIES) + products + clients * 2 + orders * 6 + products // 2
     with Progress("demo data", steps, "commands") as progress:
-        shop = DemoShop(CommandPath.over(store), random.Random(seed), progress)  # noqa: S311
+        shop = DemoShop(CommandPath.over(store, vault), random.Random(seed), progress)  # noqa: S311
         tag = shop.rng.randrange(10**6)
         for name in CATEGORIES:
             await shop.write("categories", {"name": f"{name} {tag}"})

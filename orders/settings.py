@@ -55,6 +55,14 @@ class Settings(BaseSettings):
     # how long a read carrying X-Consistency-Token may wait for its projection before a 503
     consistency_wait: float = Field(default=2.0, gt=0, le=60, alias="ORDERS_CONSISTENCY_WAIT")
     audit_token: SecretStr | None = Field(default=None, alias="ORDERS_AUDIT_TOKEN")
+    # seals personal data (base64 of 32 bytes; `orders up` makes one once in development)
+    master_key: SecretStr | None = Field(default=None, alias="ORDERS_MASTER_KEY")
+    # the previous master key, while `orders keys rewrap` moves the data keys to the new one
+    previous_master_key: SecretStr | None = Field(default=None, alias="ORDERS_PREVIOUS_MASTER_KEY")
+    # false only to measure what sealing costs (orders bench): personal data then stays plain
+    seal_personal_data: bool = Field(default=True, alias="ORDERS_SEAL_PERSONAL_DATA")
+    # where erasures are registered, outside the database (default: <data dir>/erasures)
+    erasure_register: Path | None = Field(default=None, alias="ORDERS_ERASURE_REGISTER")
     admin_token: SecretStr | None = Field(default=None, alias="ORDERS_ADMIN_TOKEN")
 
     @property

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from orders.embedded import ensure_servers
 from orders.settings import Settings
+from orders.vault import master_key
 from projector import rebuild, worker
 from projector.engine import Engine, open_engine
 from readmodels import status
@@ -49,8 +50,9 @@ def _with_engine(settings: Settings, go: Callable[[Engine], Awaitable[T]]) -> T:
 
     async def main() -> T:
         engine = await open_engine(
-            endpoints.database_url, endpoints.redis_url, application_name="projections-cli"
-        )
+            endpoints.database_url, endpoints.redis_url, master=master_key(settings),
+            application_name="projections-cli",
+        )  # fmt: skip
         try:
             return await go(engine)
         finally:

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from eventstore import EventStore
 from orders.redis_client import open_redis
 from orders.store import open_store
+from orders.vault import MasterKey
 from projector.redis_sink import RedisSink
 from projector.states import StreamCache
 from readmodels.schema import Projection
@@ -56,9 +57,17 @@ class Engine:
 
 
 async def open_engine(
-    database_url: str, redis_url: str | None, *, application_name: str = "projector"
+    database_url: str,
+    redis_url: str | None,
+    *,
+    master: MasterKey | None,
+    application_name: str = "projector",
 ) -> Engine:
-    store = await open_store(database_url, max_size=4, application_name=application_name)
+    """`master`: the key that opens personal data (the documents hold it in the clear; None
+    only where it is not sealed)."""
+    store = await open_store(
+        database_url, master=master, max_size=4, application_name=application_name
+    )
     # no retries, a quick connect: a Redis that is down is skipped for the run (PostgreSQL goes
     # on) and caught up later; the socket timeout leaves room for a pipeline of document writes
     redis = None if redis_url is None else open_redis(redis_url, timeout=5.0, connect_timeout=1.0)

@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 
 from orders.embedded import ensure_servers
 from orders.settings import Settings
+from orders.vault import MasterKey, master_key
 from orders.wakeup import FLAG
 from projector import live, rebuild
 from projector.activity import SUMMARY_SECONDS, Activity
@@ -43,12 +44,12 @@ STOPPING = threading.Event()
 class Host:
     """An event loop in a daemon thread, with the engine built on it."""
 
-    def __init__(self, database_url: str, redis_url: str) -> None:
+    def __init__(self, database_url: str, redis_url: str, master: MasterKey | None) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="projector", daemon=True)
         self.thread.start()
-        self.engine: Engine = self.call(lambda: open_engine(database_url, redis_url))
+        self.engine: Engine = self.call(lambda: open_engine(database_url, redis_url, master=master))
         self.engine.stopping = STOPPING
         # smaller batches make a test's kill land mid-catch-up, a shorter summary shows in a
         # test's log; operators need not touch either
@@ -80,8 +81,9 @@ def host() -> Host:
     global _host  # noqa: PLW0603 - one host per process, built lazily, never at import
     with _lock:
         if _host is None or _host.pid != os.getpid():
-            endpoints = ensure_servers(Settings())
-            _host = Host(endpoints.database_url, endpoints.redis_url)
+            settings = Settings()
+            endpoints = ensure_servers(settings)
+            _host = Host(endpoints.database_url, endpoints.redis_url, master_key(settings))
         return _host
 
 
@@ -135,12 +137,14 @@ def rebuild_projections(names: Sequence[str]) -> list[dict[str, Any]]:
     half-way (worker killed, job timeout) resumes from its progress row on the next one.
     """
     projections = rebuild.chosen(names)
-    endpoints = ensure_servers(Settings())
+    settings = Settings()
+    endpoints = ensure_servers(settings)
 
     async def run() -> list[rebuild.Rebuilt]:
         engine = await open_engine(
-            endpoints.database_url, endpoints.redis_url, application_name="projections-rebuild"
-        )
+            endpoints.database_url, endpoints.redis_url, master=master_key(settings),
+            application_name="projections-rebuild",
+        )  # fmt: skip
         try:
             await engine.store.sequence()
             return await rebuild.rebuild(engine, projections, progress=False)

@@ -11,7 +11,6 @@
     batching.py         the reads of one event-loop turn sent to Redis in one round trip
     postgres_source.py  the same answers from the PostgreSQL read models
     reads.py            Read (bytes, source, position) and Page
-    auth.py             the audit and admin tokens: 401 / 403, 404 when a role is disabled
     audit.py            history, ?as_of=, the global feed, hash-chain verification
     history.py          an entity's events and its replayed state, from the event store
     admin.py            the operators' endpoints: projection status, rebuilds

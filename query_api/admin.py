@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from orders.web import error_response
-from query_api.auth import require_operator
+from orders.web.auth import require_operator
 from query_api.errors import ADMIN_ERRORS
 from query_api.rebuilds import RebuildJob, RebuildQueue
 from readmodels.schema import PROJECTIONS

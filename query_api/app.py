@@ -15,10 +15,11 @@ from orders.metrics import add_metrics
 from orders.redis_client import open_redis
 from orders.settings import Settings
 from orders.store import open_store
+from orders.vault import master_key
 from orders.web import Backends, Level, build_app
+from orders.web.auth import build_gates
 from query_api.admin import build_admin_router
 from query_api.audit import build_audit_router
-from query_api.auth import build_gates
 from query_api.errors import ERRORS
 from query_api.hotpath import HotPathMiddleware, hot_routes
 from query_api.lag import observe_lag, read_lag
@@ -46,8 +47,9 @@ def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[Backends]:
         store = await open_store(
-            database_url, max_size=settings.db_pool_size, application_name="query-api"
-        )
+            database_url, master=master_key(settings), max_size=settings.db_pool_size,
+            application_name="query-api",
+        )  # fmt: skip
         redis = open_redis(redis_url, timeout=REDIS_TIMEOUT_SECONDS)
         rebuilds = RebuildQueue(redis_url)
         app.state.store, app.state.redis, app.state.rebuilds = store, redis, rebuilds

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from eventstore import EventStore, RecordedEvent
 from orders.web import error_response
-from query_api.auth import AUDITORS, check_token, require_auditor
+from orders.web.auth import AUDITORS, check_token, require_auditor
 from query_api.errors import AUDIT_ERRORS, BadParameterError
 from query_api.history import Cut, read_as_of, read_history
 from query_api.resources import ID_MAX, RESOURCES, Resource

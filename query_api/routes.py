@@ -13,8 +13,8 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import Response
 
 from domain.entity import ListFilters
+from orders.web.auth import AUDITORS
 from query_api.audit import state_as_of
-from query_api.auth import AUDITORS
 from query_api.errors import AUDIT_ERRORS, READ_ERRORS
 from query_api.reads import Page
 from query_api.resources import ID_MAX, LIMIT_MAX, RESOURCES, SKIP_MAX, Resource

@@ -20,6 +20,7 @@ from eventstore import EventStore
 from orders.embedded import Endpoints, ensure_servers, stop_postgres, stop_redis
 from orders.settings import Settings
 from projector.engine import Engine, open_engine
+from tests.keys import MASTER
 from tests.projection import PROJECTOR_REDIS_DB
 from tests.projection import with_redis_db as with_projector_db
 from tests.query import QUERY_REDIS_DB, Projected, query_client, query_settings, with_redis_db
@@ -129,7 +130,9 @@ async def projected(database_url: str, servers: Endpoints) -> AsyncIterator[Proj
     redis_url = with_redis_db(servers.redis_url, QUERY_REDIS_DB)
     redis = Redis.from_url(redis_url)
     await redis.flushdb()
-    engine = await open_engine(database_url, redis_url, application_name="test-projector")
+    engine = await open_engine(
+        database_url, redis_url, master=MASTER, application_name="test-projector"
+    )
     try:
         yield Projected(engine, redis, redis_url, database_url)
     finally:
@@ -159,6 +162,6 @@ async def redis_url(servers: Endpoints) -> AsyncIterator[str]:
 async def engine(database_url: str, redis_url: str) -> AsyncIterator[Engine]:
     """A projector engine on the test's database and Redis (to project with, and to look at the
     read models)."""
-    engine = await open_engine(database_url, redis_url)
+    engine = await open_engine(database_url, redis_url, master=MASTER)
     yield engine
     await engine.close()

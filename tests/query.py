@@ -20,6 +20,7 @@ from eventstore import EventStore
 from orders.settings import Settings
 from projector import live
 from projector.engine import Engine, open_engine
+from tests.keys import MASTER
 
 AUDIT_TOKEN = "auditor-token-for-tests"
 AUDIT = {"Authorization": f"Bearer {AUDIT_TOKEN}"}
@@ -80,7 +81,9 @@ class Projected:
 
     async def catch_up_postgresql_only(self) -> int:
         """As a projector that cannot reach Redis: PostgreSQL moves on, Redis stays behind."""
-        engine = await open_engine(self.database_url, None, application_name="test-projector")
+        engine = await open_engine(
+            self.database_url, None, master=MASTER, application_name="test-projector"
+        )
         try:
             await live.follow(engine)
         finally:

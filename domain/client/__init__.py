@@ -31,6 +31,7 @@ from domain.client._decisions import (
     create_address,
     create_client,
     delete_client,
+    erase_client,
     remove_address,
 )
 from domain.client._entity import (
@@ -66,6 +67,8 @@ from domain.client._messages import (
     ClientEvent,
     CreateClient,
     DeleteClient,
+    EraseClient,
+    PersonalDataErased,
     RemoveAddress,
 )
 
@@ -103,6 +106,8 @@ __all__ = [
     "ClientState",
     "CreateClient",
     "DeleteClient",
+    "EraseClient",
+    "PersonalDataErased",
     "RemoveAddress",
     "address_document",
     "address_documents",
@@ -118,6 +123,7 @@ __all__ = [
     "decider",
     "delete_client",
     "email_claim",
+    "erase_client",
     "evolve",
     "remove_address",
     "require",

@@ -19,6 +19,8 @@ from domain.client._messages import (
     ClientEvent,
     CreateClient,
     DeleteClient,
+    EraseClient,
+    PersonalDataErased,
     RemoveAddress,
 )
 from domain.decider import Decider, existing
@@ -52,6 +54,7 @@ class ClientState:
     telephone: str | None
     addresses: tuple[Address, ...] = ()
     deleted: bool = False
+    erased: bool = False  # its personal data was erased once (what is there now came later)
 
     def address(self, id_key: int) -> Address | None:
         return next((a for a in self.addresses if a.id_key == id_key), None)
@@ -80,10 +83,8 @@ def decide(state: ClientState | None, command: ClientCommand) -> list[ClientEven
             return _create(state, command)
         case ChangeClient():
             return _change(require(state, command.id_key), command)
-        case DeleteClient():
-            client = require(state, command.id_key)
-            ids = tuple(a.id_key for a in client.addresses)
-            return [ClientDeleted(client.id_key, client.email, ids)]
+        case DeleteClient() | EraseClient():
+            return _retire(state, command)
         case AddAddress():
             return _add_address(state, command)
         case ChangeAddress():
@@ -93,6 +94,18 @@ def decide(state: ClientState | None, command: ClientCommand) -> list[ClientEven
             return [AddressRemoved(address.id_key, client.id_key)]
         case _:  # pragma: no cover -- mypy proves the match exhaustive
             assert_never(command)
+
+
+def _retire(state: ClientState | None, command: DeleteClient | EraseClient) -> list[ClientEvent]:
+    """A deletion tombstones the client and its addresses; an erasure blanks their personal
+    data, of a deleted client too (its events still hold the data)."""
+    if isinstance(command, EraseClient):
+        if state is None:
+            raise NotFoundError("Client", command.id_key)
+        return [PersonalDataErased(state.id_key, state.email)]
+    client = require(state, command.id_key)
+    ids = tuple(a.id_key for a in client.addresses)
+    return [ClientDeleted(client.id_key, client.email, ids)]
 
 
 def _name(field: str, value: str | None) -> str | None:
@@ -180,20 +193,26 @@ def evolve(state: ClientState | None, event: ClientEvent) -> ClientState | None:
             return replace(existing(state, event), email=email)
         case ClientDeleted():
             return replace(existing(state, event), addresses=(), deleted=True)
-        case AddressAdded() | AddressChanged():
+        case AddressAdded() | AddressChanged() | AddressRemoved():
             return _with_address(existing(state, event), event)
-        case AddressRemoved(id_key=id_key):
+        case PersonalDataErased():
             current = existing(state, event)
-            kept = tuple(a for a in current.addresses if a.id_key != id_key)
-            return replace(current, addresses=kept)
+            blank = tuple(Address(a.id_key, None, None, None) for a in current.addresses)
+            return replace(
+                current, name=None, lastname=None, email=None, telephone=None, addresses=blank,
+                erased=True,
+            )  # fmt: skip
         case _:  # pragma: no cover -- mypy proves the match exhaustive
             assert_never(event)
 
 
-def _with_address(state: ClientState, event: AddressAdded | AddressChanged) -> ClientState:
-    address = Address(event.id_key, event.street, event.number, event.city)
-    others = tuple(a for a in state.addresses if a.id_key != event.id_key)
-    return replace(state, addresses=tuple(sorted((*others, address), key=lambda a: a.id_key)))
+def _with_address(
+    state: ClientState, event: AddressAdded | AddressChanged | AddressRemoved
+) -> ClientState:
+    kept = [a for a in state.addresses if a.id_key != event.id_key]
+    if not isinstance(event, AddressRemoved):
+        kept.append(Address(event.id_key, event.street, event.number, event.city))
+    return replace(state, addresses=tuple(sorted(kept, key=lambda a: a.id_key)))
 
 
 decider: Decider[ClientCommand, ClientEvent, ClientState | None] = Decider(

@@ -18,6 +18,7 @@ from domain.client._messages import (
     ChangeClient,
     CreateClient,
     DeleteClient,
+    EraseClient,
     RemoveAddress,
 )
 from domain.decision import One, Spec, held, located, merged, on, own
@@ -38,6 +39,12 @@ def change_client(state: ClientState | None, command: ChangeClient) -> StreamEve
 
 def delete_client(state: ClientState | None, command: DeleteClient) -> StreamEvents:
     """Tombstones the client and its addresses; its bills and orders stay as history."""
+    return on(KIND, command.id_key, decide(state, command))
+
+
+def erase_client(state: ClientState | None, command: EraseClient) -> StreamEvents:
+    """Its personal values go (the events' are sealed, their key is destroyed beside this);
+    the client, its addresses' ids, its bills and orders stay."""
     return on(KIND, command.id_key, decide(state, command))
 
 
@@ -76,6 +83,7 @@ SPECS: tuple[Spec, ...] = (
     own(KIND, CreateClient, create_client),
     own(KIND, ChangeClient, change_client),
     own(KIND, DeleteClient, delete_client),
+    own(KIND, EraseClient, erase_client),
     held(KIND, "client_id", AddAddress, create_address),
     located(ADDRESS, ChangeAddress, change_address, lambda c, _: (One(KIND, c.client_id),)),
     located(ADDRESS, RemoveAddress, remove_address),

@@ -24,6 +24,7 @@ from domain.client._messages import (
     ClientEvent,
     CreateClient,
     DeleteClient,
+    PersonalDataErased,
     RemoveAddress,
 )
 from domain.entity import Aggregate, Claims, Document, Entity, ListFilters, Owner
@@ -61,12 +62,18 @@ class AddressChange(Body):
     client_id: Id | None = None
 
 
+ERASED = Field(
+    default=False, description="True once the person's data was erased: its fields are null."
+)
+
+
 class ClientDocument(BaseModel):
     id_key: int
     name: str | None
     lastname: str | None
     email: str | None
     telephone: str | None
+    erased: bool = ERASED
 
 
 class AddressDocument(BaseModel):
@@ -75,6 +82,7 @@ class AddressDocument(BaseModel):
     number: str | None
     city: str | None
     client_id: int
+    erased: bool = ERASED
 
 
 class ByClient(ListFilters):
@@ -84,22 +92,21 @@ class ByClient(ListFilters):
 def client_documents(state: ClientState | None) -> list[Document]:
     if state is None or state.deleted:
         return []
-    return [
-        {
-            "id_key": state.id_key,
-            "name": state.name,
-            "lastname": state.lastname,
-            "email": state.email,
-            "telephone": state.telephone,
-        }
-    ]
+    document = {
+        "id_key": state.id_key,
+        "name": state.name,
+        "lastname": state.lastname,
+        "email": state.email,
+        "telephone": state.telephone,
+    }
+    return [_erased(document, state)]
 
 
 def address_documents(state: ClientState | None) -> list[Document]:
     """The client's addresses, each its own document (`/addresses`)."""
     if state is None or state.deleted:
         return []
-    return [address_document(state.id_key, address) for address in state.addresses]
+    return [_erased(address_document(state.id_key, a), state) for a in state.addresses]
 
 
 def address_document(client_id: int, address: Address) -> Document:
@@ -110,6 +117,11 @@ def address_document(client_id: int, address: Address) -> Document:
         "city": address.city,
         "client_id": client_id,
     }
+
+
+def _erased(document: Document, state: ClientState) -> Document:
+    """Only an erased person's documents say so: the others keep the original's shape."""
+    return {**document, "erased": True} if state.erased else document
 
 
 def email_claim(email: str) -> Claim:
@@ -132,10 +144,11 @@ def claims_of(event: Event) -> Claims:
             return swap(_emails(email), _emails(previous))
         case ClientDeleted(email=email, address_ids=address_ids):
             return [], _emails(email) + [address_locator(a) for a in address_ids]
-        case AddressAdded(id_key=id_key):
-            return [address_locator(id_key)], []
-        case AddressRemoved(id_key=id_key):
-            return [], [address_locator(id_key)]
+        case AddressAdded(id_key=id_key) | AddressRemoved(id_key=id_key):
+            held = [address_locator(id_key)]
+            return (held, []) if isinstance(event, AddressAdded) else ([], held)
+        case PersonalDataErased(previous_email=previous):
+            return [], _emails(previous)
         case _:
             return [], []
 
@@ -173,4 +186,5 @@ AGGREGATE = Aggregate(
         CLIENT_EMAIL: ("Client with email {} already exists", "duplicate_email"),
         ADDRESS: ("Address with id {} already exists", "duplicate_id"),
     },
+    personal_claims=frozenset({CLIENT_EMAIL}),
 )

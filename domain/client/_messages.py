@@ -60,8 +60,21 @@ class RemoveAddress:
     id_key: int
 
 
+@dataclass(frozen=True, slots=True)
+class EraseClient:
+    """An operator's: the client's personal data erased (GDPR art. 17), nothing else of it."""
+
+    id_key: int
+
+
 ClientCommand: TypeAlias = (
-    CreateClient | ChangeClient | DeleteClient | AddAddress | ChangeAddress | RemoveAddress
+    CreateClient
+    | ChangeClient
+    | DeleteClient
+    | AddAddress
+    | ChangeAddress
+    | RemoveAddress
+    | EraseClient
 )
 
 # --- events -------------------------------------------------------------------------------
@@ -144,6 +157,18 @@ class AddressRemoved:
     client_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class PersonalDataErased:
+    """Every personal value of the client and its addresses is gone from here on; the events
+    before hold them sealed under a key destroyed with this erasure. Carries the email it held
+    (sealed too) so that the claim on it can be released."""
+
+    type_name: ClassVar[str] = "PersonalDataErased"
+    schema_version: ClassVar[int] = 1
+    id_key: int
+    previous_email: str | None
+
+
 ClientEvent: TypeAlias = (
     ClientCreated
     | ClientChanged
@@ -152,4 +177,5 @@ ClientEvent: TypeAlias = (
     | AddressAdded
     | AddressChanged
     | AddressRemoved
+    | PersonalDataErased
 )

@@ -8,6 +8,7 @@
     clientip.py    the client address, X-Forwarded-For trusted only from configured proxies
     bodylimit.py   413 for bodies over 1 MiB, 431 for headers over 32 KiB
     health.py      GET /health_check
+    auth.py        the audit and admin bearer tokens: 401 / 403, 404 when a role is disabled
     docs.py        /docs and /redoc, with Swagger UI's and ReDoc's assets served locally
 
 Exceptions raised here (both are Starlette HTTPExceptions, rendered in the error shape):

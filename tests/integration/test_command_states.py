@@ -23,6 +23,7 @@ from domain.upcasters import upcast
 from eventstore import EventStore, Expect, NewEvent, StreamAppend
 from orders import snapshots
 from orders.store import open_store
+from tests.keys import MASTER
 from tests.shop import Shop
 
 pytestmark = pytest.mark.integration
@@ -68,11 +69,11 @@ async def test_a_stream_of_100000_events_costs_a_command_what_a_fresh_stream_doe
     await _grow(store, f"product-{best_seller}", HISTORY)
     orders = [await shop.order() for _ in range(2)]
     # the first process to read the long stream folds it once and leaves a snapshot behind
-    first = CommandPath.over(store)
+    first = CommandPath.over(store, None)
     await first.states.load([f"product-{best_seller}"])
     await first.states.close()
 
-    cold = CommandPath.over(store)  # another process: holds nothing
+    cold = CommandPath.over(store, None)  # another process: holds nothing
     on_fresh = await _cost(cold, AddOrderLine(900, orders[0], fresh, 1))
     on_best_seller = await _cost(cold, AddOrderLine(901, orders[1], best_seller, 1))
     warm = await _cost(cold, AddOrderLine(902, orders[1], best_seller, 1))
@@ -87,7 +88,9 @@ async def test_a_stream_of_100000_events_costs_a_command_what_a_fresh_stream_doe
 async def test_a_state_from_a_snapshot_and_an_upcast_tail_is_the_whole_fold(
     database_url: str,
 ) -> None:
-    async with await open_store(database_url, max_size=2, application_name="test") as store:
+    async with await open_store(
+        database_url, master=MASTER, max_size=2, application_name="test"
+    ) as store:
         await _snapshot_and_upcast_tail(store)
 
 
@@ -137,7 +140,7 @@ async def test_snapshots_are_taken_off_the_request_path_every_few_hundred_events
     product = await shop.product(stock=10**6)
     stream = f"product-{product}"
     await _grow(store, stream, snapshots.EVERY + 5)
-    path = CommandPath.over(store)
+    path = CommandPath.over(store, None)
 
     held = (await path.states.load([stream]))[stream]
     await path.states.close()

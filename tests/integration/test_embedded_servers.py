@@ -21,7 +21,7 @@ def orders(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     dropped = ("ORDERS_", "DATABASE_", "REDIS_", "POSTGRES_", "XDG_RUNTIME_DIR")
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
     return subprocess.run(
-        [sys.executable, "-m", "orders.cli", *args],
+        [sys.executable, "-m", "launch.cli", *args],
         env={**env, "ORDERS_DATA_DIR": str(data)},
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

@@ -60,7 +60,7 @@ def test_an_orders_command_logs_json_when_asked(database_url: str, servers: Endp
     # both servers named: the command starts no embedded one of its own
     named = {"DATABASE_URL": database_url, "REDIS_URL": servers.redis_url}
     done = subprocess.run(
-        [sys.executable, "-m", "orders.cli", "migrate"],
+        [sys.executable, "-m", "launch.cli", "migrate"],
         env={**env, **named, "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"},
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

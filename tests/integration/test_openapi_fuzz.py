@@ -40,6 +40,7 @@ from projector import live
 from projector.engine import open_engine
 from tests.conftest import TEMPLATE, TEST_DATA, with_database
 from tests.integration.query_world import build_world
+from tests.keys import MASTER
 from tests.query import AUDIT, QUERY_REDIS_DB, query_settings, with_redis_db
 from tests.served import LoopThread, served
 from tests.shop import Shop
@@ -93,7 +94,9 @@ async def running(database_url: str, servers: Endpoints) -> AsyncIterator[Platfo
         )
         async with httpx.AsyncClient(base_url=command_url, timeout=30) as api:
             await build_world(Shop(api), api)
-        engine = await open_engine(database_url, redis_url, application_name="fuzz-projector")
+        engine = await open_engine(
+            database_url, redis_url, master=MASTER, application_name="fuzz-projector"
+        )
         try:
             await live.follow(engine)
         finally:

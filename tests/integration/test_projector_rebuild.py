@@ -12,6 +12,7 @@ from projector import live, rebuild
 from projector.engine import Engine, open_engine
 from projector.errors import FeedBehindCheckpointError, ProjectionsRefusedError
 from readmodels.schema import PROJECTIONS, TABLES, applied_key, live_generation_key
+from tests.keys import MASTER
 from tests.projection import (
     Scenario,
     live_generations,
@@ -78,7 +79,7 @@ async def test_a_rebuild_while_writes_go_on_keeps_answering_and_loses_no_event(
             await asyncio.sleep(0.005)
 
     head_before = (await engine.store.feed_status()).head
-    rebuilder = await open_engine(database_url, redis_url)
+    rebuilder = await open_engine(database_url, redis_url, master=MASTER)
     rebuilder.rebuild_batch = 50  # many batches, so writes land during the replay
     tasks = [asyncio.create_task(f()) for f in (write, follow, read)]
     try:

@@ -16,6 +16,7 @@ from orders.settings import Settings
 from projector import live
 from projector.engine import Engine, open_engine
 from readmodels.schema import PROJECTIONS, applied_key
+from tests.keys import MASTER
 from tests.projection import (
     Process,
     Scenario,
@@ -100,7 +101,7 @@ async def test_writes_made_while_redis_is_down_reach_postgresql_then_redis_when_
         worker_env(database_url, redis_url),
         tmp_path / "worker.log",
     )
-    engine = await open_engine(database_url, redis_url)
+    engine = await open_engine(database_url, redis_url, master=MASTER)
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))

@@ -16,6 +16,7 @@ from projector import live
 from projector.engine import open_engine
 from readmodels.schema import PROJECTIONS, TABLES
 from readmodels.status import read_status
+from tests.keys import MASTER
 from tests.projection import PROJECTOR_REDIS_DB, Scenario, with_redis_db, worker_env
 from tests.shop import Shop
 
@@ -92,7 +93,9 @@ async def test_operators_see_status_and_rebuild_from_the_command_line(
 async def test_status_shows_lag_until_the_projector_has_caught_up(
     database_url: str, servers: Endpoints, shop: Shop
 ) -> None:
-    engine = await open_engine(database_url, with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB))
+    engine = await open_engine(
+        database_url, with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB), master=MASTER
+    )
     try:
         assert engine.redis is not None
         await engine.redis.flushdb()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from projector.schema import PROJECTIONS
+from readmodels.schema import PROJECTIONS
 from rq import Queue, Worker
 
 from loadtest.bench_projector import write_events
@@ -27,7 +27,7 @@ from tests.projection import Process, digest, eventually, postgres_docs, redis_d
 
 pytestmark = pytest.mark.integration
 
-PROJECTOR = [sys.executable, "-m", "orders.cli", "projector"]
+PROJECTOR = [sys.executable, "-m", "launch.cli", "projector"]
 STOPPED_WITHIN = 5.0  # generous beside the ~1 s it takes; it was 10 s, then killed by `orders up`
 NOISE = ("Traceback", "meta_path", "Task was destroyed")
 

@@ -187,7 +187,7 @@ async def test_the_projector_logs_a_summary_at_info_not_rq_lines_per_job(
     env = worker_env(
         database_url, redis_url, LOG_LEVEL="INFO", ORDERS_PROJECTOR_SUMMARY_SECONDS="1"
     )
-    worker = Process([sys.executable, "-m", "orders.cli", "projector"], env, tmp_path / "w.log")
+    worker = Process([sys.executable, "-m", "launch.cli", "projector"], env, tmp_path / "w.log")
     try:
         scenario = Scenario(writes)
         for _ in range(2):

@@ -24,7 +24,7 @@ from tests.strategies import WORDS, events_of, stored_v1
 
 
 def test_every_event_type_is_registered_under_its_stable_name() -> None:
-    assert len(EVENT_TYPES) == len(EVENT_CLASSES) == 38
+    assert len(EVENT_TYPES) == len(EVENT_CLASSES) == 39
     assert all(name == cls.__name__ for name, cls in EVENT_TYPES.items())
     assert all(cls.schema_version >= 1 for cls in EVENT_CLASSES)
 

@@ -37,6 +37,7 @@ from domain.client import (
     ClientDeleted,
     ClientEmailChanged,
     ClientState,
+    PersonalDataErased,
     change_address,
 )
 from domain.codec import EVENT_TYPES
@@ -111,6 +112,8 @@ CASES: list[tuple[str, list[Event], Event, list[tuple[str, int, str]]]] = [
     ("client", CLIENT, AddressAdded(71, 7, "Dock", None, "Leeds"), [("addresses", 71, "upsert")]),
     ("client", CLIENT, AddressChanged(70, 7, "Main", "2", "Paris"), [("addresses", 70, "upsert")]),
     ("client", CLIENT, AddressRemoved(70, 7), [("addresses", 70, "delete")]),
+    ("client", CLIENT, PersonalDataErased(7, "ada@example.org"),
+     [("clients", 7, "upsert"), ("addresses", 70, "upsert")]),
     ("bill", [], BILL[0], [("bills", 9, "upsert")]),
     ("bill", BILL,
      BillChanged(9, Decimal("5.00"), AT.date(), Decimal("30.00"), PaymentType.CASH, 7),

@@ -1,7 +1,7 @@
 """Who may call the guarded endpoints: a bearer token equal to the one configured for the role.
 
     auditors   ORDERS_AUDIT_TOKEN   histories, `?as_of=`, the global feed, the hash-chain check
-    operators  ORDERS_ADMIN_TOKEN   projection status and rebuilds (`/admin/...`)
+    operators  ORDERS_ADMIN_TOKEN   projection status and rebuilds, erasures (`/admin/...`)
 
 One gate serves both. No token configured means the role is disabled: every endpoint behind it
 answers 404 (`audit_disabled`, `admin_disabled`), so a deployment that never set a token exposes
@@ -23,7 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
 from orders.settings import Settings
-from orders.web import ApiError
+from orders.web.errors import ApiError
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class Role:
 AUDITORS = Role("audit", "ORDERS_AUDIT_TOKEN", "AuditToken", "Auditing", "An auditor's",
                 "read the audit trail")  # fmt: skip
 OPERATORS = Role("admin", "ORDERS_ADMIN_TOKEN", "AdminToken", "Administration", "An operator's",
-                 "operate the projections")  # fmt: skip
+                 "operate this platform")  # fmt: skip
 
 
 class TokenGate:

@@ -1,0 +1,285 @@
+"""Personal data, sealed in the events so that it can be erased from an append-only log
+(crypto-shredding).
+
+Which fields are personal is the catalogue's (`Entity.personal`, and the `previous_` values
+events carry of them). Each person (the subject: a client's stream, which also holds its
+addresses) has a data key of its own, AES-256-GCM from `cryptography`, kept in the event store's
+`data_keys` wrapped by the master key (ORDERS_MASTER_KEY). A sealed value is a string
+
+    enc1.<key generation>.<base64url(nonce | ciphertext)>
+
+bound to its subject and field (the AEAD's associated data), so it cannot be moved to another
+person or field unnoticed. Erasure destroys the subject's keys: every read path then opens its
+values as null, while the events, and the hash chain over their ciphertext, stay as they were.
+Values written before sealing existed (plain strings) are read as they are.
+
+Unique values that identify a person (a client's email) are claimed as a keyed hash (HMAC-SHA256
+under a key of its own, kept like a data key), never as the value.
+
+Keys are cached per process for a few seconds; an erasure also tells every process at once
+(`forget`, called on the erasure notice).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from domain.catalogue import AGGREGATES
+from eventstore import JSON, DataKey, EventStore
+from orders.settings import Settings
+
+PREFIX = "enc1."
+CLAIMS_SUBJECT = "$claims"  # the subject whose key hashes the personal claims
+CACHE_SECONDS = 5.0
+NONCE = 12
+
+# stream kind -> the field names that hold personal data in its events and states
+PERSONAL: Mapping[str, frozenset[str]] = {a.kind: a.personal for a in AGGREGATES if a.personal}
+PERSONAL_CLAIMS = frozenset().union(*(a.personal_claims for a in AGGREGATES))
+
+
+class VaultError(Exception):
+    """A sealed value that does not open with its live key: tampered with, or not ours."""
+
+
+class MasterKeyMissingError(Exception):
+    """Personal data is sealed by default, and no ORDERS_MASTER_KEY is set."""
+
+
+def master_key(settings: Settings) -> MasterKey | None:
+    """The configured master key; None only when sealing is turned off (a benchmark's)."""
+    if not settings.seal_personal_data:
+        return None
+    if settings.master_key is None:
+        raise MasterKeyMissingError(
+            "ORDERS_MASTER_KEY is not set: personal data cannot be sealed. Generate one with"
+            " `orders keys new-master` and keep it outside the database (`orders up` makes one"
+            " for development in the data folder)"
+        )
+    return MasterKey.parse(settings.master_key.get_secret_value())
+
+
+@dataclass(frozen=True, slots=True)
+class MasterKey:
+    key: bytes
+
+    @classmethod
+    def parse(cls, text: str) -> MasterKey:
+        try:
+            key = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+        except (binascii.Error, ValueError) as e:
+            raise ValueError("ORDERS_MASTER_KEY is not base64") from e
+        if len(key) != 32:  # noqa: PLR2004 - AES-256
+            raise ValueError("ORDERS_MASTER_KEY must be 32 bytes (base64), for AES-256")
+        return cls(key)
+
+    @staticmethod
+    def generate() -> str:
+        """A new master key, as ORDERS_MASTER_KEY spells it."""
+        return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+    @property
+    def id(self) -> str:
+        """Names the master key beside each key it wraps (for rotation), revealing nothing."""
+        return hashlib.sha256(b"orders master key id|" + self.key).hexdigest()[:16]
+
+    def wrap(self, subject: str, data_key: bytes) -> bytes:
+        nonce = os.urandom(NONCE)
+        return nonce + AESGCM(self.key).encrypt(nonce, data_key, _aad("key", subject))
+
+    def unwrap(self, subject: str, wrapped: bytes) -> bytes:
+        try:
+            return AESGCM(self.key).decrypt(wrapped[:NONCE], wrapped[NONCE:], _aad("key", subject))
+        except InvalidTag as e:
+            raise VaultError(f"the data key of {subject} does not open with this master key") from e
+
+
+def _aad(*parts: str) -> bytes:
+    return "|".join(parts).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """A subject's key generations as this process last read them (None: destroyed)."""
+
+    by_generation: Mapping[int, bytes | None]
+    read_at: float
+
+    @property
+    def current(self) -> tuple[int, bytes] | None:
+        live = [(g, k) for g, k in self.by_generation.items() if k is not None]
+        return max(live) if live else None
+
+
+class Vault:
+    def __init__(self, store: EventStore, master: MasterKey) -> None:
+        self.store = store
+        self.master = master
+        self._keys: dict[str, _Keys] = {}
+
+    # --- sealing, on the write path ----------------------------------------------------------
+
+    async def seal(self, stream: str, datas: Sequence[JSON]) -> list[JSON]:
+        """Event (or state) data of a stream with its personal values sealed under the
+        subject's current key (made on the subject's first personal value)."""
+        names = PERSONAL.get(stream.rpartition("-")[0])
+        if names is None or not any(_holds(data, names) for data in datas):
+            return list(datas)
+        generation, key = await self._current(stream)
+        cipher = AESGCM(key)
+        return [_sealed(data, names, stream, generation, cipher) for data in datas]
+
+    async def claim_value(self, scope: str, value: str) -> str:
+        """What a claim stores of a value: a keyed hash for a personal scope, else the value."""
+        if scope not in PERSONAL_CLAIMS:
+            return value
+        _, key = await self._current(CLAIMS_SUBJECT)
+        return hmac.new(key, f"{scope}|{value}".encode(), hashlib.sha256).hexdigest()
+
+    # --- opening, on every read path (the event store's `unseal`) -----------------------------
+
+    async def unseal(self, items: Sequence[tuple[str, JSON]]) -> list[JSON]:
+        subjects = {s for s, data in items if s.rpartition("-")[0] in PERSONAL and _sealed_in(data)}
+        if not subjects:
+            return [data for _, data in items]
+        keys = await self._read(subjects)
+        return [
+            _opened(data, stream, keys[stream]) if stream in subjects else data
+            for stream, data in items
+        ]
+
+    # --- keys -----------------------------------------------------------------------------------
+
+    def forget(self, subject: str) -> None:
+        """Drop what this process holds of a subject's keys (an erasure's notice)."""
+        self._keys.pop(subject, None)
+
+    async def destroy(self, subject: str) -> int:
+        self.forget(subject)
+        return await self.store.destroy_data_keys(subject)
+
+    async def _current(self, subject: str) -> tuple[int, bytes]:
+        keys = (await self._read({subject}))[subject]
+        current = keys.current
+        if current is None:  # none yet, or every one destroyed by an erasure: a new generation
+            made = await self.store.create_data_key(
+                subject, self.master.wrap(subject, os.urandom(32)), self.master.id
+            )
+            self.forget(subject)
+            keys = (await self._read({subject}))[subject]
+            current = keys.current
+            assert current is not None, f"key {made.generation} of {subject} was just made"
+        return current
+
+    async def _read(self, subjects: set[str]) -> dict[str, _Keys]:
+        now = time.monotonic()
+        fresh = {
+            s: k for s in subjects if (k := self._keys.get(s)) and now - k.read_at < CACHE_SECONDS
+        }
+        missing = sorted(subjects - fresh.keys())
+        if missing:
+            for subject, rows in (await self.store.read_data_keys(missing)).items():
+                by_generation = {
+                    row.generation: None if row.wrapped is None else self._unwrapped(row)
+                    for row in rows
+                }
+                fresh[subject] = self._keys[subject] = _Keys(by_generation, now)
+        return fresh
+
+    def _unwrapped(self, row: DataKey) -> bytes:
+        if row.master_id != self.master.id:
+            raise VaultError(
+                f"the data key of {row.subject} is wrapped by master key {row.master_id}, not"
+                f" ORDERS_MASTER_KEY ({self.master.id}): run `orders keys rewrap`"
+            )
+        assert row.wrapped is not None, "a destroyed key is never unwrapped"
+        return self.master.unwrap(row.subject, row.wrapped)
+
+    async def rewrap(self, old: MasterKey) -> int:
+        """Every live data key wrapped anew by this vault's master key (rotation)."""
+        moved = []
+        for row in await self.store.read_live_keys():
+            if row.master_id == self.master.id:
+                continue
+            if row.master_id != old.id:
+                raise VaultError(f"the data key of {row.subject} is wrapped by {row.master_id}")
+            assert row.wrapped is not None
+            key = old.unwrap(row.subject, row.wrapped)
+            wrapped = self.master.wrap(row.subject, key)
+            moved.append(DataKey(row.subject, row.generation, wrapped, self.master.id))
+        self._keys.clear()
+        return await self.store.rewrap_keys(moved)
+
+
+# --- the walk over event and state data ----------------------------------------------------------
+
+
+def _holds(data: Any, names: frozenset[str]) -> bool:
+    if isinstance(data, dict):
+        return any((k in names and isinstance(v, str)) or _holds(v, names) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_holds(item, names) for item in data)
+    return False
+
+
+def _sealed_in(data: Any) -> bool:
+    if isinstance(data, str):
+        return data.startswith(PREFIX)
+    if isinstance(data, dict):
+        return any(_sealed_in(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_sealed_in(item) for item in data)
+    return False
+
+
+def _sealed(data: Any, names: frozenset[str], subject: str, generation: int, cipher: AESGCM) -> Any:
+    if isinstance(data, dict):
+        return {
+            k: _seal_value(v, subject, k, generation, cipher)
+            if k in names and isinstance(v, str)
+            else _sealed(v, names, subject, generation, cipher)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_sealed(item, names, subject, generation, cipher) for item in data]
+    return data
+
+
+def _seal_value(value: str, subject: str, name: str, generation: int, cipher: AESGCM) -> str:
+    nonce = os.urandom(NONCE)
+    sealed = nonce + cipher.encrypt(nonce, value.encode(), _aad("value", subject, name))
+    return f"{PREFIX}{generation}.{base64.urlsafe_b64encode(sealed).decode()}"
+
+
+def _opened(data: Any, subject: str, keys: _Keys, name: str = "") -> Any:
+    if isinstance(data, dict):
+        return {k: _opened(v, subject, keys, k) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_opened(item, subject, keys, name) for item in data]
+    if isinstance(data, str) and data.startswith(PREFIX):
+        return _open_value(data, subject, name, keys)
+    return data
+
+
+def _open_value(value: str, subject: str, name: str, keys: _Keys) -> str | None:
+    generation_text, _, sealed = value[len(PREFIX) :].partition(".")
+    key = keys.by_generation.get(int(generation_text)) if generation_text.isdigit() else None
+    if key is None:  # the generation was destroyed (or never existed here): erased
+        return None
+    raw = base64.urlsafe_b64decode(sealed)
+    try:
+        plain = AESGCM(key).decrypt(raw[:NONCE], raw[NONCE:], _aad("value", subject, name))
+    except InvalidTag as e:
+        raise VaultError(f"a sealed value of {subject} ({name}) does not open") from e
+    return plain.decode()
