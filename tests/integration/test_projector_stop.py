@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from readmodels.schema import PROJECTIONS
 from rq import Queue, Worker
 
 from loadtest.bench_projector import write_events
@@ -23,6 +22,7 @@ from orders.embedded import start_redis, stop_redis
 from orders.wakeup import JOB, QUEUE
 from projector import live, rebuild
 from projector.engine import Engine
+from readmodels.schema import PROJECTIONS
 from tests.projection import Process, digest, eventually, postgres_docs, redis_docs, worker_env
 
 pytestmark = pytest.mark.integration
