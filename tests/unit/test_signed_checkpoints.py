@@ -1,5 +1,6 @@
 """Signed checkpoints without a database: the signature covers every field, keys are named by
-themselves, and a sink that reports every line it cannot read instead of skipping it."""
+themselves, the cadence of N seconds or M events, and a sink that reports every line it cannot
+read instead of skipping it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pydantic import SecretStr
 
+from eventstore import FeedHead
 from orders.signed_checkpoints import PublicKeyError, SigningKeyError
+from orders.signed_checkpoints.audit import read_checkpoints
+from orders.signed_checkpoints.signer import Cadence, due
 from orders.signed_checkpoints.signing import (
     Checkpoint,
     PublicKey,
@@ -100,6 +104,21 @@ def test_a_public_key_file_is_the_apis_json_or_a_pem_key(tmp_path: Path, key: Si
         read_public_key(tmp_path / "absent.json")
 
 
+def test_the_head_is_signed_when_it_moved_m_events_or_n_seconds_after_the_last_checkpoint(
+    key: SigningKey,
+) -> None:
+    cadence = Cadence(seconds=10, events=100)
+    last = key.sign(1, 500, DIGEST, AT)
+    assert not due(None, FeedHead(0, None), 1e9, cadence), "an empty feed has nothing to sign"
+    assert due(None, FeedHead(1, DIGEST), 0, cadence), "the first checkpoint at once"
+    assert not due(last, FeedHead(500, DIGEST), 1e9, cadence), "nothing new, nothing signed"
+    assert not due(last, FeedHead(599, b"x" * 32), 9.9, cadence)
+    assert due(last, FeedHead(600, b"x" * 32), 0, cadence), "M events"
+    assert due(last, FeedHead(501, b"x" * 32), 10, cadence), "N seconds"
+    assert due(last, FeedHead(500, b"x" * 32), 10, cadence), "same position, another hash"
+    assert due(last, FeedHead(400, b"x" * 32), 10, cadence), "the head went back: signed, too"
+
+
 def test_the_sink_appends_one_line_per_checkpoint_and_reads_the_newest(
     tmp_path: Path, key: SigningKey
 ) -> None:
@@ -137,6 +156,44 @@ def test_a_line_cut_short_is_reported_and_the_next_checkpoint_starts_a_line_of_i
     assert lines[1].problem is not None
     assert lines[1].problem.startswith("not a checkpoint")
     assert sink.latest() == second
+
+
+def test_every_fault_of_the_checkpoints_is_reported_and_only_sound_ones_are_trusted(
+    tmp_path: Path, key: SigningKey
+) -> None:
+    intruder = SigningKey.from_hex(new_signing_key())
+    sink = DirectorySink(tmp_path / "sink")
+    good = [key.sign(n, n * 10, DIGEST, AT) for n in (1, 2, 3, 6)]
+    resigned = intruder.sign(7, 70, DIGEST, AT)
+    forged = resigned.model_copy(update={"sequence": 8, "key_id": key.public.key_id})
+    for checkpoint in [*good, resigned, forged]:
+        sink.append(checkpoint)
+    copy = DirectorySink(tmp_path / "custodian")  # a custodian's copy: one agrees, one does not
+    copy.append(good[0])
+    copy.append(good[1].model_copy(update={"feed_position": 21}))
+
+    trusted, problems = read_checkpoints([sink, copy], [key.public])
+    assert trusted == good
+    sink_file, copy_file = sink.files()[0], copy.files()[0]
+    assert problems == [
+        f"{copy_file}:2: checkpoint 2 differs from the one in {sink_file}:2",
+        "checkpoints 4 to 5 are missing (3 is followed by 6)",
+        (
+            f"{sink_file}:5: checkpoint 7 is signed by key {intruder.public.key_id}, which is not"
+            " among the public keys given"
+        ),
+        (
+            f"{sink_file}:6: checkpoint 8 has a signature that key {key.public.key_id} did not make"
+            " (forged or altered)"
+        ),
+    ]
+    trusted, problems = read_checkpoints([sink], [key.public, intruder.public])
+    assert resigned in trusted, "rotated keys: each checkpoint is checked with the key it names"
+
+
+def test_no_checkpoints_at_all_is_reported_not_taken_for_agreement(tmp_path: Path) -> None:
+    trusted, problems = read_checkpoints([DirectorySink(tmp_path)], [])
+    assert (trusted, problems) == ([], [f"no checkpoints in {tmp_path}"])
 
 
 def test_a_checkpoint_line_is_parsed_strictly() -> None:
