@@ -25,6 +25,7 @@ import httpx
 import migrations
 from orders.embedded import Endpoints, ensure_servers, stop_postgres, stop_redis
 from orders.settings import Settings
+from orders.signed_checkpoints.signing import new_signing_key
 
 log = logging.getLogger("launch.up")
 
@@ -42,30 +43,38 @@ def services(settings: Settings) -> list[Service]:
         Service("command-api", [*cli, "command-api", "--port", str(settings.command_port)]),
         Service("query-api", [*cli, "query-api", "--port", str(settings.query_port)]),
         Service("projector", [*cli, "projector"]),
+        Service("checkpoints", [*cli, "checkpoints", "sign"]),
     ]
 
 
 def development_tokens(settings: Settings) -> dict[str, str]:
-    """Audit and admin tokens: the configured ones, else generated once for this data folder,
-    kept in it (mode 600) and printed when they are made."""
+    """Audit and admin tokens and the checkpoints' signing key: the configured ones, else
+    generated once for this data folder, kept in it (mode 600) and said when they are made (the
+    tokens printed for curl; the key never, it has no business on a terminal)."""
     path = settings.data_dir.resolve() / "tokens.env"
     kept = dict(line.split("=", 1) for line in (path.read_text().split() if path.exists() else []))
     tokens = {}
-    for name, configured in (
-        ("ORDERS_AUDIT_TOKEN", settings.audit_token),
-        ("ORDERS_ADMIN_TOKEN", settings.admin_token),
+    for name, configured, make in (
+        ("ORDERS_AUDIT_TOKEN", settings.audit_token, _new_token),
+        ("ORDERS_ADMIN_TOKEN", settings.admin_token, _new_token),
+        ("ORDERS_CHECKPOINT_KEY", settings.checkpoint_key, new_signing_key),
     ):
         if configured is not None:
             tokens[name] = configured.get_secret_value()
         elif name in kept:
             tokens[name] = kept[name]
         else:
-            tokens[name] = kept[name] = secrets.token_urlsafe(24)
-            print(f"generated {name}={tokens[name]} (kept in {path})", file=sys.stderr)  # noqa: T201
+            tokens[name] = kept[name] = make()
+            shown = "" if name == "ORDERS_CHECKPOINT_KEY" else f"={tokens[name]}"
+            print(f"generated {name}{shown} (kept in {path})", file=sys.stderr)  # noqa: T201
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{k}={v}\n" for k, v in kept.items()))
     path.chmod(0o600)
     return tokens
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)
 
 
 def _banner(settings: Settings, endpoints: Endpoints) -> str:

@@ -1,10 +1,12 @@
 """Signed checkpoints against a real event store: the signer's cadence, and a superuser who
 changes an event and recomputes every hash after it, which the chain check alone cannot see and
-the checkpoints can; a sink whose lines were removed, cut or re-signed."""
+the checkpoints can; a sink whose lines were removed, cut or re-signed; the CLI."""
 
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -18,9 +20,11 @@ from orders.signed_checkpoints.audit import render, verify_against
 from orders.signed_checkpoints.signer import Cadence, Signer
 from orders.signed_checkpoints.signing import SigningKey, new_signing_key
 from orders.signed_checkpoints.sink import DirectorySink
+from tests.query import DEAD_REDIS
 
 pytestmark = pytest.mark.integration
 
+ROOT = Path(__file__).resolve().parents[2]
 EVERY_EVENT = Cadence(seconds=3600, events=1)
 
 
@@ -246,3 +250,52 @@ async def test_removed_cut_and_resigned_lines_of_the_sink_are_reported(
     assert report.disagreement is None, "what is left of the genuine ones agrees"
     assert not report.ok
     assert render(report)[:-1] == [f"checkpoints: {p}" for p in report.problems]
+
+
+def _orders(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "launch.cli", *args], capture_output=True, text=True, timeout=120,
+        cwd=ROOT, check=False,
+        env={"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "REDIS_URL": DEAD_REDIS, **env},
+    )  # fmt: skip
+
+
+async def test_the_cli_signs_and_verifies_against_checkpoints_and_names_the_position(
+    store: EventStore, database_url: str, tmp_path: Path, key: SigningKey
+) -> None:
+    env = {"DATABASE_URL": database_url, "ORDERS_CHECKPOINT_DIR": str(tmp_path / "sink"),
+           "ORDERS_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+    secret = new_signing_key()
+    refused = _orders("checkpoints", "sign", "--once", **env)
+    assert (refused.returncode, refused.stderr.strip().splitlines()) == (
+        2, [("orders: ORDERS_CHECKPOINT_KEY is not set: make one with `orders checkpoints new-key`,"
+            " keep it secret, and give its public key to the auditors")],
+    )  # fmt: skip
+    for i in range(1, 5):
+        await _append(store, i)
+        signed = _orders("checkpoints", "sign", "--once", ORDERS_CHECKPOINT_KEY=secret, **env)
+        assert signed.returncode == 0, signed.stderr
+        assert orjson.loads(signed.stdout)["feed_position"] == i
+    public = SigningKey.from_hex(secret).public
+    published = tmp_path / "sink" / "keys" / f"{public.key_id}.json"
+    assert published.read_text().strip() == public.model_dump_json()
+    key_file = tmp_path / "custodian.json"
+    key_file.write_text(public.model_dump_json())
+
+    verify = ["audit", "verify", "--checkpoints", str(tmp_path / "sink"), "--public-key"]
+    clean = _orders(*verify, str(key_file), **env)
+    assert (clean.returncode, clean.stdout.splitlines()[-1][:60]) == (
+        0, "ok: 4 feed positions verified; 4 signed checkpoints agree (t",
+    )  # fmt: skip
+    await _rewrite(database_url, position=3)
+    assert _orders("audit", "verify", **env).returncode == 0, "the chain check alone: clean"
+    broken = _orders(*verify, str(key_file), **env)
+    assert broken.returncode == 1
+    assert broken.stdout.startswith("BROKEN at feed position 3: its hash differs from checkpoint 3")
+
+    without_key = _orders("audit", "verify", "--checkpoints", str(tmp_path / "sink"), **env)
+    assert without_key.returncode == 2
+    assert without_key.stderr.startswith("orders: --checkpoints needs --public-key FILE")
+    missing = _orders(*verify, str(tmp_path / "absent.json"), **env)
+    assert (missing.returncode, len(missing.stderr.strip().splitlines())) == (2, 1)
+    assert missing.stderr.startswith("orders: cannot read the public key")
