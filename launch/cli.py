@@ -109,6 +109,10 @@ def cmd_servers_stop(_args: argparse.Namespace, settings: Settings) -> int:
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     from eventstore import EventStore  # noqa: PLC0415 - see the module docstring
 
+    if args.public_keys and not args.checkpoints:
+        raise CommandError(
+            "--public-key checks signed checkpoints: name them with --checkpoints DIR"
+        )
     if args.checkpoints:
         from orders.signed_checkpoints import audit  # noqa: PLC0415 - see the module docstring
 

@@ -296,6 +296,10 @@ async def test_the_cli_signs_and_verifies_against_checkpoints_and_names_the_posi
     without_key = _orders("audit", "verify", "--checkpoints", str(tmp_path / "sink"), **env)
     assert without_key.returncode == 2
     assert without_key.stderr.startswith("orders: --checkpoints needs --public-key FILE")
+    key_alone = _orders("audit", "verify", "--public-key", str(key_file), **env)
+    assert (key_alone.returncode, key_alone.stderr) == (
+        2, "orders: --public-key checks signed checkpoints: name them with --checkpoints DIR\n",
+    )  # fmt: skip
     missing = _orders(*verify, str(tmp_path / "absent.json"), **env)
     assert (missing.returncode, len(missing.stderr.strip().splitlines())) == (2, 1)
     assert missing.stderr.startswith("orders: cannot read the public key")
