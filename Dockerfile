@@ -20,6 +20,8 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER orders
 WORKDIR /home/orders
+# the checkpoints' volume mounts here: made now, it is the user's, not root's
+RUN mkdir checkpoints
 ENV PYTHONUNBUFFERED=1 LOG_LEVEL=INFO
 EXPOSE 8000 8001
 CMD ["orders", "--help"]

@@ -2,7 +2,7 @@
 
     feed pages      the feed by stream type, after a position and up to a bound, lean rows
     stream entries  streams up to a version each, every event with its feed position
-    head, hash      the feed's last position and hash, the hash at a position
+    head, hashes    the feed's last position and hash, the hash at one or many positions
     recorded times  when the events at some feed positions were recorded (lag in seconds)
     mentions        the streams of a type whose events name a value (a sub-entity's holders)
 
@@ -29,6 +29,7 @@ _PAGE = (
     " ORDER BY f.feed_position LIMIT %s"
 )
 _HASH = "SELECT hash FROM feed WHERE feed_position = %s"
+_HASHES = "SELECT feed_position, hash FROM feed WHERE feed_position = ANY(%s)"
 _HEAD = "SELECT feed_position, hash FROM feed ORDER BY feed_position DESC LIMIT 1"
 _ENTRIES = (
     "SELECT e.stream_id, e.version, f.feed_position, e.event_type, e.schema_version, e.data"
@@ -73,6 +74,13 @@ async def read_page(
 async def read_hash(conn: psycopg.AsyncConnection[Any], position: int) -> bytes | None:
     row = await (await conn.execute(_HASH, (position,), prepare=True)).fetchone()
     return None if row is None else bytes(row[0])
+
+
+async def read_hashes(
+    conn: psycopg.AsyncConnection[Any], positions: Sequence[int]
+) -> dict[int, bytes]:
+    cur = await conn.execute(_HASHES, (list(positions),))
+    return {int(position): bytes(digest) for position, digest in await cur.fetchall()}
 
 
 async def read_head(conn: psycopg.AsyncConnection[Any]) -> FeedHead:

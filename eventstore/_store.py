@@ -208,6 +208,12 @@ class EventStore:
         async with connection(self.pool) as conn:
             return await _pages.read_hash(conn, position)
 
+    async def feed_hashes(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """The feed's hash at each of `positions` it reaches (what signed checkpoints are
+        compared with); positions past the head are left out."""
+        async with connection(self.pool) as conn:
+            return await _pages.read_hashes(conn, positions)
+
     async def recorded_at(self, positions: Sequence[int]) -> dict[int, datetime]:
         """When the events at these feed positions were recorded (those the feed reaches)."""
         async with connection(self.pool) as conn:

@@ -14,8 +14,11 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from launch.plugins import load, plugins
+from launch.secrets import use_kept
 from orders.embedded import Endpoints, ensure_servers, stop_embedded
 from orders.logs import setup_logging
 from orders.settings import Settings
@@ -111,6 +114,17 @@ def cmd_servers_stop(_args: argparse.Namespace, settings: Settings) -> int:
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     from eventstore import EventStore  # noqa: PLC0415 - see the module docstring
 
+    if args.public_keys and not args.checkpoints:
+        raise CommandError(
+            "--public-key checks signed checkpoints: name them with --checkpoints DIR"
+        )
+    if args.checkpoints:
+        from orders.signed_checkpoints import audit  # noqa: PLC0415 - see the module docstring
+
+        url = _servers(settings).database_url
+        keys = args.public_keys or []
+        return _checkpoints(lambda: audit.run(url, args.checkpoints, keys, args.first, args.last))
+
     async def verify() -> int:
         endpoints = _servers(settings)
         async with await EventStore.open(endpoints.database_url) as store:
@@ -126,6 +140,48 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
         return 1
 
     return asyncio.run(verify())
+
+
+def cmd_checkpoints_sign(args: argparse.Namespace, settings: Settings) -> int:
+    from orders.signed_checkpoints import signer  # noqa: PLC0415 - see the module docstring
+
+    return _checkpoints(lambda: signer.run(settings, once=args.once))
+
+
+def cmd_checkpoints_new_key(_args: argparse.Namespace, _settings: Settings) -> int:
+    from orders.signed_checkpoints import signing  # noqa: PLC0415 - see the module docstring
+
+    key = signing.new_signing_key()
+    public = signing.SigningKey.from_hex(key).public
+    print(f"# the auditors' public key (`--public-key FILE`): {public.model_dump_json()}")  # noqa: T201
+    print(f"ORDERS_CHECKPOINT_KEY={key}")  # noqa: T201
+    return 0
+
+
+def _checkpoints(run: Callable[[], int]) -> int:
+    from orders.signed_checkpoints import CheckpointsError  # noqa: PLC0415 - see the module docstring
+
+    try:
+        return run()
+    except CheckpointsError as e:
+        raise CommandError(str(e)) from e
+
+
+def _add_checkpoints(verify: argparse.ArgumentParser, add: Callable[..., Any]) -> None:
+    """`audit verify --checkpoints DIR --public-key FILE`, `checkpoints sign | new-key`."""
+    verify.add_argument("--checkpoints", action="append", type=Path, metavar="DIR",
+                        help="also check the chain against the signed checkpoints in DIR"
+                        " (repeatable: the sink and custodians' copies)")  # fmt: skip
+    verify.add_argument("--public-key", dest="public_keys", action="append", type=Path,
+                        metavar="FILE", help="a key the checkpoints may be signed with"
+                        " (repeatable: rotated keys)")  # fmt: skip
+    actions = add("checkpoints", lambda *_: 0, "signed checkpoints of the feed's head")
+    sub = actions.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sign = sub.add_parser("sign", help="sign the feed head every N seconds or M events")
+    sign.add_argument("--once", action="store_true", help="sign the head now if it moved, and stop")
+    sign.set_defaults(handler=cmd_checkpoints_sign)
+    new_key = sub.add_parser("new-key", help="print a fresh ORDERS_CHECKPOINT_KEY")
+    new_key.set_defaults(handler=cmd_checkpoints_new_key)
 
 
 def cmd_projector(args: argparse.Namespace, settings: Settings) -> int:
@@ -190,6 +246,7 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     verify.add_argument("--from", dest="first", type=int, default=1, help="first feed position")
     verify.add_argument("--to", dest="last", type=int, default=None, help="last feed position")
     verify.set_defaults(handler=cmd_audit_verify)
+    _add_checkpoints(verify, add)
 
     projector = add("projector", cmd_projector, "run a projector: RQ worker and periodic sweep")
     projector.add_argument("--burst", action="store_true", help="stop when the queue is empty")
@@ -217,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     wanted = next((arg for arg in given if not arg.startswith("-")), None)
     args = build_parser(wanted).parse_args(given)
-    settings = Settings()
+    settings = use_kept(Settings())
     setup_logging("orders", settings.log_level, settings.log_format)
     try:
         return int(args.handler(args, settings))

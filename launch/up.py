@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import logging
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from types import FrameType
 import httpx
 
 import migrations
+from launch.secrets import development_secrets
 from orders.embedded import Endpoints, ensure_servers, stop_postgres, stop_redis
 from orders.settings import Settings
 
@@ -42,30 +42,8 @@ def services(settings: Settings) -> list[Service]:
         Service("command-api", [*cli, "command-api", "--port", str(settings.command_port)]),
         Service("query-api", [*cli, "query-api", "--port", str(settings.query_port)]),
         Service("projector", [*cli, "projector"]),
+        Service("checkpoints", [*cli, "checkpoints", "sign"]),
     ]
-
-
-def development_tokens(settings: Settings) -> dict[str, str]:
-    """Audit and admin tokens: the configured ones, else generated once for this data folder,
-    kept in it (mode 600) and printed when they are made."""
-    path = settings.data_dir.resolve() / "tokens.env"
-    kept = dict(line.split("=", 1) for line in (path.read_text().split() if path.exists() else []))
-    tokens = {}
-    for name, configured in (
-        ("ORDERS_AUDIT_TOKEN", settings.audit_token),
-        ("ORDERS_ADMIN_TOKEN", settings.admin_token),
-    ):
-        if configured is not None:
-            tokens[name] = configured.get_secret_value()
-        elif name in kept:
-            tokens[name] = kept[name]
-        else:
-            tokens[name] = kept[name] = secrets.token_urlsafe(24)
-            print(f"generated {name}={tokens[name]} (kept in {path})", file=sys.stderr)  # noqa: T201
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(f"{k}={v}\n" for k, v in kept.items()))
-    path.chmod(0o600)
-    return tokens
 
 
 def _banner(settings: Settings, endpoints: Endpoints) -> str:
@@ -147,7 +125,7 @@ def run_platform(settings: Settings, _args: argparse.Namespace) -> int:
     migrations.upgrade(endpoints.database_url)
     env = {
         **os.environ,
-        **development_tokens(settings),
+        **development_secrets(settings),
         "DATABASE_URL": endpoints.database_url,
         "REDIS_URL": endpoints.redis_url,
         "ORDERS_DATA_DIR": str(settings.data_dir.resolve()),

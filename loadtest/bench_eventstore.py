@@ -1,12 +1,17 @@
 """The event store benchmark: appends/s and latency at 1, 8 and 32 writers for 1- and 10-event
 appends, the sequencer's events/s, and in the same run the ceiling of plain single-row INSERT
-transactions through the same driver and pool (the baseline every append figure is divided by)."""
+transactions through the same driver and pool (the baseline every append figure is divided by);
+then the verification of the feed those steps wrote, by its chain alone and against signed
+checkpoints (the first the baseline of the second)."""
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -14,8 +19,12 @@ import psycopg
 import migrations
 from eventstore import EventStore, Expect, NewEvent, StreamAppend
 from loadtest.stats import Row, percentile_ms
+from orders.signed_checkpoints.audit import verify_against
+from orders.signed_checkpoints.signing import SigningKey, new_signing_key
+from orders.signed_checkpoints.sink import DirectorySink
 
 WRITERS = (1, 8, 32)
+CHECKPOINT_EVERY = 1000  # feed positions between the signed checkpoints verified against
 PAYLOAD = {"product_id": 17, "quantity": 2, "price": "19.99", "note": "benchmark event"}
 
 
@@ -69,6 +78,7 @@ async def measure(url: str, seconds: float) -> list[Row]:
                     )
                 )
         rows.append(await _sequencer(store, rows))
+        rows += await _verify(store)
     return rows
 
 
@@ -126,3 +136,31 @@ async def _sequencer(store: EventStore, rows: list[Row]) -> Row:
         "best append rate in events",
         best_events,
     )
+
+
+async def _verify(store: EventStore) -> list[Row]:
+    """The whole feed verified by its chain, then against checkpoints signed every
+    CHECKPOINT_EVERY positions (read from a sink, signatures checked, hashes compared): events/s."""
+    last = (await store.feed_head()).position
+    positions = list(range(CHECKPOINT_EVERY, last + 1, CHECKPOINT_EVERY)) or [last]
+    key = SigningKey.from_hex(new_signing_key())
+    hashes = await store.feed_hashes(positions)
+    with tempfile.TemporaryDirectory() as directory:
+        sink = DirectorySink(Path(directory))
+        for n, position in enumerate(positions, start=1):
+            sink.append(key.sign(n, position, hashes[position], datetime.now(UTC)))
+        start = time.perf_counter()
+        plain = await store.verify()
+        plain_rate = plain.checked / (time.perf_counter() - start)
+        start = time.perf_counter()
+        checked = await verify_against(store, [sink], [key.public])
+        rate = checked.chain.checked / (time.perf_counter() - start)
+    assert plain.ok, plain  # a benchmark of a verify that failed would measure nothing
+    assert checked.ok, checked
+    assert len(checked.agreed) == len(positions)
+    chain_only = f"verify, chain only ({plain.checked:,} events)"
+    return [
+        Row(chain_only, plain_rate, "events/s", None, None, "", None),
+        Row(f"verify against checkpoints ({len(positions):,} checkpoints)", rate, "events/s",
+            None, None, chain_only, plain_rate),
+    ]  # fmt: skip

@@ -64,6 +64,19 @@ class Settings(BaseSettings):
     # where erasures are registered, outside the database (default: <data dir>/erasures)
     erasure_register: Path | None = Field(default=None, alias="ORDERS_ERASURE_REGISTER")
     admin_token: SecretStr | None = Field(default=None, alias="ORDERS_ADMIN_TOKEN")
+    # signed checkpoints of the feed head (`orders checkpoints sign`): the Ed25519 key, where the
+    # checkpoints go (default: <data folder>/checkpoints), every N seconds or sooner after M events
+    checkpoint_key: SecretStr | None = Field(default=None, alias="ORDERS_CHECKPOINT_KEY")
+    checkpoint_dir: Path | None = Field(default=None, alias="ORDERS_CHECKPOINT_DIR")
+    checkpoint_seconds: float = Field(
+        default=10.0, gt=0, le=86_400, alias="ORDERS_CHECKPOINT_SECONDS"
+    )
+    checkpoint_events: int = Field(default=10_000, ge=1, alias="ORDERS_CHECKPOINT_EVENTS")
+
+    @property
+    def checkpoints_path(self) -> Path:
+        """The signed checkpoints' directory: the signer appends to it, the query API reads it."""
+        return self.checkpoint_dir or self.data_dir / "checkpoints"
 
     @property
     def configured_database_url(self) -> str | None:

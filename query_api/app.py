@@ -14,12 +14,14 @@ from starlette.middleware import Middleware
 from orders.metrics import add_metrics
 from orders.redis_client import open_redis
 from orders.settings import Settings
+from orders.signed_checkpoints.sink import DirectorySink
 from orders.store import open_store
 from orders.vault import master_key
 from orders.web import Backends, Level, build_app
 from orders.web.auth import build_gates
 from query_api.admin import build_admin_router
 from query_api.audit import build_audit_router
+from query_api.checkpoints import build_checkpoints_router
 from query_api.errors import ERRORS
 from query_api.hotpath import HotPathMiddleware, hot_routes
 from query_api.lag import observe_lag, read_lag
@@ -39,7 +41,8 @@ DESCRIPTION = """Reads of the order platform, from the projections of the event 
 first, PostgreSQL when Redis misses or is down (`X-Read-Source` says which), with the feed
 position each answer reflects (`X-Projection-Position`). Send a command API response's
 `X-Consistency-Token` to read your own write. Auditors (bearer `ORDERS_AUDIT_TOKEN`) read
-histories, states as of a time or feed position, the global feed and the hash-chain check.
+histories, states as of a time or feed position, the global feed, the hash-chain check and the
+chain's signed checkpoints.
 Operators (bearer `ORDERS_ADMIN_TOKEN`) read where the projections stand and queue rebuilds."""
 
 
@@ -81,10 +84,12 @@ def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI
         description=DESCRIPTION,
     )
     app.state.gates = build_gates(settings)
+    app.state.checkpoints = DirectorySink(settings.checkpoints_path.resolve())
     reads = build_routers()
     for router in reads:  # the hot routes first: routes are matched in order
         app.include_router(router)
     app.include_router(build_audit_router())
+    app.include_router(build_checkpoints_router())
     app.include_router(build_admin_router())
     # innermost, after the shared layer: the request id, CORS and the limiter see the path as sent
     app.user_middleware.append(Middleware(TrailingSlashMiddleware))

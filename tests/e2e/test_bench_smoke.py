@@ -39,6 +39,8 @@ ROWS = (
     "plain INSERT, 32 writers",
     "append 1 event, 32 writers",
     "sequencer",
+    "verify, chain only",
+    "verify against checkpoints",
 )
 
 

@@ -15,9 +15,11 @@ import psutil
 import pytest
 
 from loadtest.platform import Platform
+from orders.signed_checkpoints.signing import Checkpoint, PublicKey
 
 pytestmark = pytest.mark.e2e
 ADMIN = {"Authorization": "Bearer admin-secret"}
+AUDIT = {"Authorization": "Bearer audit-secret"}
 ONE_PRODUCT = (
     "orders_http_request_duration_seconds_count"
     '{method="GET",route="/products/{id_key}",service="query-api",status="200"}'
@@ -65,6 +67,14 @@ def rebuilt(reads: httpx.Client, location: str) -> bool:
     return body["status"] == "finished"
 
 
+def assert_the_head_is_signed(reads: httpx.Client) -> None:
+    """The checkpoints' signer runs too: the feed head signed, served with the key to check it."""
+    until(lambda: reads.get("/audit/checkpoints/latest", headers=AUDIT).status_code == 200)
+    checkpoint = reads.get("/audit/checkpoints/latest", headers=AUDIT).json()
+    key = PublicKey.model_validate(reads.get("/audit/checkpoints/public-key", headers=AUDIT).json())
+    assert key.verifies(Checkpoint.model_validate(checkpoint))
+
+
 def test_the_platform_runs_the_order_flow_stops_cleanly_and_keeps_its_data(data: Path) -> None:
     platform = platform_on(data)
     platform.start(timeout=90)
@@ -107,6 +117,8 @@ def test_the_platform_runs_the_order_flow_stops_cleanly_and_keeps_its_data(data:
         products = next(p for p in status["projections"] if p["name"] == "products")
         assert products["generation"] == 2
         assert reads.get(f"/products/{product}").json()["stock"] == 9
+
+        assert_the_head_is_signed(reads)
 
         assert platform.process is not None
         children = psutil.Process(platform.process.pid).children(recursive=True)

@@ -17,7 +17,7 @@ from orders.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
-APP_SERVICES = ["migrate", "command-api", "query-api", "projector"]
+APP_SERVICES = ["migrate", "command-api", "query-api", "projector", "checkpoints"]
 SETTING_NAMES = {field.alias for field in Settings.model_fields.values() if field.alias}
 
 
@@ -48,7 +48,7 @@ def test_every_variable_passed_to_a_service_is_a_known_setting(service: str) -> 
 def test_no_secret_is_baked_into_compose() -> None:
     for name, service in COMPOSE["services"].items():
         for key, value in (service.get("environment") or {}).items():
-            if re.search(r"PASSWORD|TOKEN|SECRET", key):
+            if re.search(r"PASSWORD|TOKEN|SECRET|_KEY$", key):
                 assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", str(value)), (name, key, value)
 
 
@@ -74,7 +74,7 @@ def test_the_apps_serve_the_health_endpoint_the_healthchecks_probe() -> None:
 def test_services_wait_for_their_dependencies() -> None:
     services = COMPOSE["services"]
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    for name in ("command-api", "query-api", "projector"):
+    for name in ("command-api", "query-api", "projector", "checkpoints"):
         deps = services[name]["depends_on"]
         assert deps["migrate"]["condition"] == "service_completed_successfully"
         assert deps["redis"]["condition"] == "service_healthy"
@@ -130,7 +130,8 @@ def test_without_the_development_tools_their_commands_say_so() -> None:
     [
         [], ["migrate"], ["up"], ["command-api"], ["query-api"], ["projector"],
         ["projections"], ["projections", "status"], ["projections", "rebuild"],
-        ["audit"], ["audit", "verify"], ["demo-data"], ["bench"], ["soak"],
+        ["audit"], ["audit", "verify"], ["checkpoints"], ["checkpoints", "sign"],
+        ["checkpoints", "new-key"], ["demo-data"], ["bench"], ["soak"],
     ],
 )  # fmt: skip
 def test_every_cli_command_has_help(args: list[str]) -> None:
