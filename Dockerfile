@@ -21,7 +21,7 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER orders
 WORKDIR /home/orders
 # the checkpoints' volume mounts here: made now, it is the user's, not root's
-RUN mkdir checkpoints
+RUN mkdir checkpoints erasures
 ENV PYTHONUNBUFFERED=1 LOG_LEVEL=INFO
 EXPOSE 8000 8001
 CMD ["orders", "--help"]

@@ -167,6 +167,37 @@ def _checkpoints(run: Callable[[], int]) -> int:
         raise CommandError(str(e)) from e
 
 
+def cmd_personal(args: argparse.Namespace, settings: Settings) -> int:
+    """`orders erase ...` and `orders keys ...` (launch/personal.py)."""
+    from launch import personal  # noqa: PLC0415 - see the module docstring
+
+    try:
+        handler: Callable[[argparse.Namespace, Settings], int] = getattr(personal, args.run)
+        return handler(args, settings)
+    except personal.PersonalDataError as e:
+        raise CommandError(str(e)) from e
+
+
+def _add_personal(add: Callable[..., argparse.ArgumentParser]) -> None:
+    erasing = add("erase", lambda *_: 0, "erase a person's data (GDPR art. 17)")
+    erase_sub = erasing.add_subparsers(dest="action", required=True, metavar="ACTION")
+    client = erase_sub.add_parser("client", help="erase a client's personal data")
+    client.add_argument("client_id", type=int)
+    again = "destroy the keys of every registered erasure again (after restoring a backup)"
+    for parser, run in (
+        (client, "erase"),
+        (erase_sub.add_parser("reapply", help=again), "reapply"),
+    ):
+        parser.set_defaults(handler=cmd_personal, run=run)
+    keys = add("keys", lambda *_: 0, "the master key of personal data")
+    keys_sub = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for name, run, help_ in (
+        ("new-master", "new_master", "print a new master key (ORDERS_MASTER_KEY)"),
+        ("rewrap", "rewrap", "wrap every data key with ORDERS_MASTER_KEY, from the previous one"),
+    ):
+        keys_sub.add_parser(name, help=help_).set_defaults(handler=cmd_personal, run=run)
+
+
 def _add_checkpoints(verify: argparse.ArgumentParser, add: Callable[..., Any]) -> None:
     """`audit verify --checkpoints DIR --public-key FILE`, `checkpoints sign | new-key`."""
     verify.add_argument("--checkpoints", action="append", type=Path, metavar="DIR",
@@ -247,6 +278,7 @@ def build_parser(wanted: str | None = None) -> argparse.ArgumentParser:
     verify.add_argument("--to", dest="last", type=int, default=None, help="last feed position")
     verify.set_defaults(handler=cmd_audit_verify)
     _add_checkpoints(verify, add)
+    _add_personal(add)
 
     projector = add("projector", cmd_projector, "run a projector: RQ worker and periodic sweep")
     projector.add_argument("--burst", action="store_true", help="stop when the queue is empty")

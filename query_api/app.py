@@ -12,10 +12,11 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from orders.metrics import add_metrics
+from orders.notices import ErasureNotices
 from orders.redis_client import open_redis
 from orders.settings import Settings
 from orders.signed_checkpoints.sink import DirectorySink
-from orders.store import open_store
+from orders.store import open_sealed_store
 from orders.vault import master_key
 from orders.web import Backends, Level, build_app
 from orders.web.auth import build_gates
@@ -49,10 +50,13 @@ Operators (bearer `ORDERS_ADMIN_TOKEN`) read where the projections stand and que
 def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[Backends]:
-        store = await open_store(
+        store, vault = await open_sealed_store(
             database_url, master=master_key(settings), max_size=settings.db_pool_size,
             application_name="query-api",
         )  # fmt: skip
+        notices = ErasureNotices(redis_url)
+        if vault is not None:  # an erased person's keys go from here at once
+            notices.listen(vault.forget)
         redis = open_redis(redis_url, timeout=REDIS_TIMEOUT_SECONDS)
         rebuilds = RebuildQueue(redis_url)
         app.state.store, app.state.redis, app.state.rebuilds = store, redis, rebuilds
@@ -63,6 +67,7 @@ def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI
             yield Backends(db_pool=store.pool, redis=redis)
         finally:
             rebuilds.close()
+            await notices.close()
             await redis.aclose()
             await store.close()
 

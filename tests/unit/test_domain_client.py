@@ -6,6 +6,7 @@ import pytest
 
 from domain import client
 from domain.bill import CreateBill
+from domain.catalogue import BY_NAME
 from domain.client import (
     AddAddress,
     AddressAdded,
@@ -19,6 +20,8 @@ from domain.client import (
     ClientEmailChanged,
     CreateClient,
     DeleteClient,
+    EraseClient,
+    PersonalDataErased,
     RemoveAddress,
     address_locator,
     email_claim,
@@ -245,3 +248,49 @@ def test_the_client_decider_alone_cannot_move_an_address() -> None:
         decide_all(client.decider, given, ChangeAddress(10, client_id=2))
     with pytest.raises(NotFoundError):
         decide_all(client.decider, given, RemoveAddress(11))
+
+
+def test_an_erasure_blanks_the_person_and_frees_the_email_but_keeps_the_client() -> None:
+    world = clients()
+
+    events = world.handle(EraseClient(1))
+
+    assert events == {"client-1": [PersonalDataErased(1, "ada@example.com")]}
+    erased = world.state("client-1")
+    assert (erased.name, erased.lastname, erased.email, erased.telephone) == (None,) * 4
+    assert [(a.street, a.number, a.city) for a in erased.addresses] == [(None, None, None)]
+    assert email_claim("ada@example.com") not in world.claims
+    assert address_locator(10) in world.claims  # the address still exists, only blank
+    world.handle(CreateClient(3, email="ada@example.com"))  # the address is free again
+
+
+def test_an_erased_clients_documents_say_so_and_hold_no_personal_field() -> None:
+    world = clients().given(EraseClient(1))
+    state = world.state("client-1")
+
+    (document,) = BY_NAME["clients"].documents(state)
+    (address,) = BY_NAME["addresses"].documents(state)
+
+    assert document["erased"] is True
+    assert address["erased"] is True
+    assert {document[f] for f in BY_NAME["clients"].personal} == {None}
+    assert {address[f] for f in BY_NAME["addresses"].personal} == {None}
+    untouched = World().given(CreateClient(2)).state("client-2")
+    assert "erased" not in BY_NAME["clients"].documents(untouched)[0]
+
+
+def test_an_erased_client_may_be_erased_again_deleted_or_given_new_data() -> None:
+    world = clients().given(EraseClient(1))
+
+    assert world.handle(EraseClient(1)) == {"client-1": [PersonalDataErased(1, None)]}
+    world.handle(ChangeClient(1, name="Someone"))
+    assert world.state("client-1").name == "Someone"
+    assert world.state("client-1").erased  # what is there now came after the erasure
+    assert world.handle(DeleteClient(1))["client-1"][0] == ClientDeleted(1, None, (10,))
+
+
+def test_a_deleted_client_can_still_be_erased_but_a_missing_one_cannot() -> None:
+    world = clients().given(DeleteClient(1))
+
+    assert world.handle(EraseClient(1)) == {"client-1": [PersonalDataErased(1, "ada@example.com")]}
+    assert isinstance(refusal(world, EraseClient(99)), NotFoundError)
