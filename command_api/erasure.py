@@ -51,18 +51,37 @@ async def erase_client(
     path: CommandPath, client_id: int, edge: Edge, *, notify: Notify, register: Path
 ) -> Erased:
     """Erase a client's personal data (NotFoundError for a client that never existed)."""
-    if path.vault is None:
-        raise RuntimeError("personal data is not sealed here: there is nothing to shred")
     stream = stream_id(KIND, client_id)
     appended, _ = await handle(path, EraseClient(client_id), edge, _position)
+    destroyed, rewritten = await _shred(path, stream, notify)
+    write_register(register, stream, edge.at)
+    return Erased(client_id, int(orjson.loads(appended)), destroyed, rewritten)
+
+
+async def reapply_erasure(path: CommandPath, subject: str, edge: Edge, *, notify: Notify) -> bool:
+    """An erasure from the register done again, after a backup from before it was restored:
+    its keys destroyed again, and `PersonalDataErased` appended again when the restored log
+    lacks it (else the documents would not say "erased" and the email's claim would be held).
+    True when the event had to be appended again."""
+    state = (await path.states.load([subject]))[subject].state
+    again = state is not None and not state.erased
+    if again:
+        await handle(path, EraseClient(state.id_key), edge, _position)
+    await _shred(path, subject, notify)
+    return again
+
+
+async def _shred(path: CommandPath, stream: str, notify: Notify) -> tuple[int, int]:
+    """Steps 2 to 4 above: (keys destroyed, stored responses erased)."""
+    if path.vault is None:
+        raise RuntimeError("personal data is not sealed here: there is nothing to shred")
     destroyed = await path.vault.destroy(stream)
     await path.store.delete_snapshots([stream])
     rewritten = _erased_responses(await path.store.responses_of(stream))
     await path.store.replace_responses(rewritten)
     path.states.forget([stream])
     await notify(stream)
-    write_register(register, stream, edge.at)
-    return Erased(client_id, int(orjson.loads(appended)), destroyed, len(rewritten))
+    return destroyed, len(rewritten)
 
 
 def write_register(register: Path, subject: str, at: dt.datetime) -> None:

@@ -14,10 +14,13 @@ import argparse
 import asyncio
 import datetime as dt
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from command_api.erasure import erase_client, read_register
+from command_api.erasure import Erased, Notify, erase_client, read_register, reapply_erasure
 from command_api.handling import CommandPath, Edge
+from domain.errors import DomainError
 from orders.embedded import ensure_servers
 from orders.notices import ErasureNotices
 from orders.settings import Settings
@@ -27,63 +30,75 @@ from orders.wakeup import Waker
 
 
 class PersonalDataError(Exception):
-    """A refusal worth one line (no master key, nothing to rewrap from)."""
+    """A refusal worth one line (no master key, nothing to rewrap from, no such client)."""
 
 
 def _register(settings: Settings) -> Any:
     return settings.erasure_register or settings.data_dir.resolve() / "erasures"
 
 
-async def _vault(settings: Settings) -> tuple[CommandPath, Vault]:
+async def _vault(settings: Settings, database_url: str) -> tuple[CommandPath, Vault]:
     master = master_key(settings)
     if master is None:
         raise PersonalDataError("personal data is not sealed here (ORDERS_SEAL_PERSONAL_DATA)")
-    endpoints = ensure_servers(settings)
     store, vault = await open_sealed_store(
-        endpoints.database_url, master=master, max_size=4, application_name="orders-erase"
+        database_url, master=master, max_size=4, application_name="orders-erase"
     )
     assert vault is not None
     return CommandPath.over(store, vault), vault
 
 
-def erase(args: argparse.Namespace, settings: Settings) -> int:
-    async def run() -> int:
-        path, _ = await _vault(settings)
-        redis_url = ensure_servers(settings).redis_url
-        notices, waker = ErasureNotices(redis_url), Waker(redis_url)
-        try:
-            edge = Edge(str(uuid.uuid4()), "orders-erase", "orders erase", dt.datetime.now(dt.UTC))
-            erased = await erase_client(
-                path, args.client_id, edge, notify=notices.publish, register=_register(settings)
-            )
-            await waker.wake()
-        finally:
-            await notices.close()
-            await waker.close()
-            await path.store.close()
-        print(  # noqa: T201
-            f"client {erased.client_id}: personal data erased ({erased.keys_destroyed} key(s)"
-            f" destroyed, {erased.responses_erased} stored response(s) erased)"
-        )
-        return 0
+@asynccontextmanager
+async def _erasing(settings: Settings) -> AsyncIterator[tuple[CommandPath, Notify]]:
+    """The command path, and the notice every process acts on; the projector woken after."""
+    endpoints = ensure_servers(settings)
+    path, _ = await _vault(settings, endpoints.database_url)
+    notices, waker = ErasureNotices(endpoints.redis_url), Waker(endpoints.redis_url)
+    try:
+        yield path, notices.publish
+        await waker.wake()
+    except DomainError as e:  # a client that never existed
+        raise PersonalDataError(str(e)) from e
+    finally:
+        await notices.close()
+        await waker.close()
+        await path.store.close()
 
-    return asyncio.run(run())
+
+def _edge() -> Edge:
+    return Edge(str(uuid.uuid4()), "orders-erase", "orders erase", dt.datetime.now(dt.UTC))
+
+
+def erase(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> Erased:
+        async with _erasing(settings) as (path, notify):
+            register = _register(settings)
+            return await erase_client(
+                path, args.client_id, _edge(), notify=notify, register=register
+            )
+
+    erased = asyncio.run(run())
+    print(  # noqa: T201
+        f"client {erased.client_id}: personal data erased ({erased.keys_destroyed} key(s)"
+        f" destroyed, {erased.responses_erased} stored response(s) erased)"
+    )
+    return 0
 
 
 def reapply(_args: argparse.Namespace, settings: Settings) -> int:
-    async def run() -> int:
-        path, vault = await _vault(settings)
-        try:
-            subjects = read_register(_register(settings))
-            destroyed = [await vault.destroy(subject) for subject in subjects]
-            for subject in subjects:
-                await path.store.delete_snapshots([subject])
-        finally:
-            await path.store.close()
-        print(f"{len(subjects)} erasure(s) re-applied, {sum(destroyed)} key(s) destroyed")  # noqa: T201
-        return 0
+    """Every erasure in the register done again: for a backup restored from before some."""
 
-    return asyncio.run(run())
+    async def run() -> tuple[int, int]:
+        async with _erasing(settings) as (path, notify):
+            subjects = read_register(_register(settings))
+            again = [await reapply_erasure(path, s, _edge(), notify=notify) for s in subjects]
+        return len(subjects), sum(again)
+
+    done, appended = asyncio.run(run())
+    print(  # noqa: T201
+        f"{done} erasure(s) re-applied; {appended} were missing from the log and appended again"
+    )
+    return 0
 
 
 def new_master(_args: argparse.Namespace, _settings: Settings) -> int:
@@ -97,7 +112,7 @@ def rewrap(_args: argparse.Namespace, settings: Settings) -> int:
     old = MasterKey.parse(settings.previous_master_key.get_secret_value())
 
     async def run() -> int:
-        path, vault = await _vault(settings)
+        path, vault = await _vault(settings, ensure_servers(settings).database_url)
         try:
             moved = await vault.rewrap(old)
         finally:

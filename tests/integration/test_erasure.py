@@ -6,12 +6,17 @@ and a rebuild from the log gives the same documents."""
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import string
+import subprocess
+import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -23,8 +28,11 @@ from redis.asyncio import Redis
 from command_api.app import create_app
 from orders.embedded import Endpoints
 from orders.settings import Settings
+from orders.store import open_sealed_store
+from orders.vault import MasterKey, VaultError
 from projector import rebuild
 from tests.conftest import TEST_DATA
+from tests.keys import MASTER
 from tests.query import AUDIT, Projected
 from tests.shop import Shop
 
@@ -301,3 +309,106 @@ async def test_no_plaintext_value_of_an_erased_person_is_left_in_postgresql_or_r
     for person in people:  # everyone else still reads as they are
         if person not in erased and not person.deleted:
             assert person.name in text
+
+
+def _orders(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "launch.cli", *args], capture_output=True, text=True, timeout=120,
+        check=False, env={**os.environ, "LOG_LEVEL": "WARNING", **env},
+    )  # fmt: skip
+
+
+def _facts(database_url: str, stream: str) -> tuple[list[str], int, int]:
+    """The stream's event types, its live data keys, and the claims it holds."""
+    with psycopg.connect(database_url) as conn:
+        types = [r[0] for r in conn.execute(
+            "SELECT event_type FROM events WHERE stream_id = %s ORDER BY version", (stream,)
+        )]  # fmt: skip
+        live = conn.execute(
+            "SELECT count(*) FROM data_keys WHERE subject = %s AND wrapped IS NOT NULL", (stream,)
+        ).fetchone()
+        claims = conn.execute(
+            "SELECT count(*) FROM unique_claims WHERE owner_stream = %s", (stream,)
+        ).fetchone()
+    assert live is not None
+    assert claims is not None
+    return types, live[0], claims[0]
+
+
+async def test_the_cli_erases_and_erases_again_in_a_backup_restored_from_before(
+    fresh_database: Callable[[], str], servers: Endpoints, tmp_path: Path
+) -> None:
+    source = fresh_database()
+    settings = Settings(RATE_LIMIT_ENABLED="false", ORDERS_DATA_DIR=str(TEST_DATA))
+    app = create_app(settings, source, servers.redis_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://commands") as api:
+            person = await _person(api, random.Random(7), addresses=1)
+    stream = f"client-{person.client}"
+    backup = fresh_database()  # a backup taken before the erasure, restored later
+    with psycopg.connect(servers.database_url, autocommit=True) as conn:
+        name, of = (urlsplit(url).path.lstrip("/") for url in (backup, source))
+        conn.execute(f'DROP DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{of}"')
+    env = {"REDIS_URL": servers.redis_url, "ORDERS_ERASURE_REGISTER": str(tmp_path / "register"),
+           "ORDERS_DATA_DIR": str(tmp_path / "data")}  # fmt: skip
+
+    erased = _orders("erase", "client", str(person.client), DATABASE_URL=source, **env)
+
+    assert erased.returncode == 0, erased.stderr
+    assert erased.stdout.startswith(f"client {person.client}: personal data erased (1 key(s)")
+    assert _facts(source, stream) == (["ClientCreated", "AddressAdded", "ClientChanged",
+                                       "PersonalDataErased"], 0, 1)  # fmt: skip
+    assert _facts(backup, stream)[1:] == (1, 2), "the backup still holds the key and the email"
+
+    restored = _orders("erase", "reapply", DATABASE_URL=backup, **env)
+
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.strip() == (
+        "1 erasure(s) re-applied; 1 were missing from the log and appended again"
+    )
+    assert _facts(backup, stream) == _facts(source, stream), "the same as the live one"
+    again = _orders("erase", "reapply", DATABASE_URL=source, **env)
+    assert again.stdout.strip().endswith("0 were missing from the log and appended again")
+    assert _facts(source, stream)[0].count("PersonalDataErased") == 1
+    unknown = _orders("erase", "client", "999999", DATABASE_URL=source, **env)
+    assert (unknown.returncode, unknown.stderr.strip()) == (
+        2,
+        "orders: Client with id 999999 not found",
+    )
+
+
+async def _first_name(database_url: str, master: MasterKey, stream: str) -> Any:
+    store, _ = await open_sealed_store(
+        database_url, master=master, max_size=4, application_name="test-rewrap"
+    )
+    try:
+        return (await store.read_streams([stream]))[stream][0].data["name"]
+    finally:
+        await store.close()
+
+
+async def test_a_new_master_key_takes_over_every_data_key_by_rewrapping(
+    commands: httpx.AsyncClient, database_url: str, servers: Endpoints, tmp_path: Path
+) -> None:
+    person = await _person(commands, random.Random(11), addresses=0)
+    stream = f"client-{person.client}"
+    new = MasterKey.generate()
+    env = {"DATABASE_URL": database_url, "REDIS_URL": servers.redis_url,
+           "ORDERS_DATA_DIR": str(tmp_path / "data"), "ORDERS_MASTER_KEY": new}  # fmt: skip
+
+    refused = _orders("keys", "rewrap", **env)
+    moved = _orders(
+        "keys", "rewrap", ORDERS_PREVIOUS_MASTER_KEY=os.environ["ORDERS_MASTER_KEY"], **env
+    )
+
+    assert refused.returncode == 2
+    assert "ORDERS_PREVIOUS_MASTER_KEY" in refused.stderr
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.startswith(
+        "2 data key(s) now wrapped by master key"
+    )  # the person's, the claims'
+    assert await _first_name(database_url, MasterKey.parse(new), stream) in person.values
+    with pytest.raises(VaultError, match="orders keys rewrap"):
+        await _first_name(database_url, MASTER, stream)
