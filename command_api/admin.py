@@ -1,6 +1,7 @@
 """The operators' endpoint of the command API, behind ORDERS_ADMIN_TOKEN:
 
-    POST /admin/erasures   {"client_id": N}   erase a client's personal data (201; 404 unknown)
+    POST /admin/erasures   {"client_id": N}   erase a client's personal data (201; 404 unknown;
+                                              409 where personal data is not sealed)
 
 (No `from __future__ import annotations`: FastAPI reads the body annotation of the route.)
 """
@@ -12,11 +13,11 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from command_api.erasure import erase_client
+from command_api.erasure import NotSealedError, erase_client
 from command_api.routes import edge_of
 from domain.bodies import Id
 from orders.consistency import token_for
-from orders.web import error_responses
+from orders.web import ApiError, error_responses
 from orders.web.auth import require_operator
 
 
@@ -35,10 +36,13 @@ class Erasure(BaseModel):
 async def erase(request: Request, body: Annotated[ErasureRequest, Body()]) -> Response:
     commands = request.app.state.commands
     edge = await edge_of(request, None, None)
-    erased = await erase_client(
-        commands.path, body.client_id, edge, notify=commands.notices.publish,
-        register=commands.register,
-    )  # fmt: skip
+    try:
+        erased = await erase_client(
+            commands.path, body.client_id, edge, notify=commands.notices.publish,
+            register=commands.register,
+        )  # fmt: skip
+    except NotSealedError as e:
+        raise ApiError(409, str(e), "personal_data_not_sealed") from e
     await commands.waker.wake()
     document = Erasure(
         client_id=erased.client_id, erased=True, keys_destroyed=erased.keys_destroyed,
@@ -55,7 +59,7 @@ def build_admin_router() -> APIRouter:
     router.add_api_route(
         "/erasures", erase, methods=["POST"], status_code=201, response_model=Erasure,
         summary="Erase a client's personal data (GDPR art. 17): sealed values shredded",
-        responses=error_responses(401, 403, 404, 422, 503),
+        responses=error_responses(401, 403, 404, 409, 422, 503),
         operation_id="erase_client",
     )  # fmt: skip
     return router

@@ -51,6 +51,7 @@ async def erase_client(
     path: CommandPath, client_id: int, edge: Edge, *, notify: Notify, register: Path
 ) -> Erased:
     """Erase a client's personal data (NotFoundError for a client that never existed)."""
+    _require_sealing(path)  # before anything is appended
     stream = stream_id(KIND, client_id)
     appended, _ = await handle(path, EraseClient(client_id), edge, _position)
     destroyed, rewritten = await _shred(path, stream, notify)
@@ -63,6 +64,7 @@ async def reapply_erasure(path: CommandPath, subject: str, edge: Edge, *, notify
     its keys destroyed again, and `PersonalDataErased` appended again when the restored log
     lacks it (else the documents would not say "erased" and the email's claim would be held).
     True when the event had to be appended again."""
+    _require_sealing(path)
     state = (await path.states.load([subject]))[subject].state
     again = state is not None and not state.erased
     if again:
@@ -73,8 +75,7 @@ async def reapply_erasure(path: CommandPath, subject: str, edge: Edge, *, notify
 
 async def _shred(path: CommandPath, stream: str, notify: Notify) -> tuple[int, int]:
     """Steps 2 to 4 above: (keys destroyed, stored responses erased)."""
-    if path.vault is None:
-        raise RuntimeError("personal data is not sealed here: there is nothing to shred")
+    assert path.vault is not None, "checked by _require_sealing"
     destroyed = await path.vault.destroy(stream)
     await path.store.delete_snapshots([stream])
     rewritten = _erased_responses(await path.store.responses_of(stream))
@@ -82,6 +83,19 @@ async def _shred(path: CommandPath, stream: str, notify: Notify) -> tuple[int, i
     path.states.forget([stream])
     await notify(stream)
     return destroyed, len(rewritten)
+
+
+class NotSealedError(Exception):
+    """Personal data is not sealed here (ORDERS_SEAL_PERSONAL_DATA=false, a benchmark's
+    setting): its plain values in the events could not be shredded, so no erasure is begun."""
+
+
+def _require_sealing(path: CommandPath) -> None:
+    if path.vault is None:
+        raise NotSealedError(
+            "personal data is not sealed here (ORDERS_SEAL_PERSONAL_DATA=false):"
+            " it cannot be erased"
+        )
 
 
 def write_register(register: Path, subject: str, at: dt.datetime) -> None:

@@ -215,6 +215,27 @@ async def test_erasure_needs_an_operator_and_an_existing_client(
     assert bad.status_code == 422
 
 
+async def test_without_sealing_an_erasure_is_refused_before_anything_is_appended(
+    database_url: str, servers: Endpoints
+) -> None:
+    settings = Settings(
+        RATE_LIMIT_ENABLED="false", ORDERS_DATA_DIR=str(TEST_DATA), ORDERS_ADMIN_TOKEN=ADMIN_TOKEN,
+        ORDERS_SEAL_PERSONAL_DATA="false",
+    )  # fmt: skip
+    app = create_app(settings, database_url, servers.redis_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://commands") as api:
+            created = await api.post("/clients", json={"name": "Ada"})
+            refused = await _erase(api, created.json()["id_key"])
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "personal_data_not_sealed"
+    with psycopg.connect(database_url) as conn:
+        types = conn.execute("SELECT array_agg(event_type) FROM events").fetchone()
+    assert types == (["ClientCreated"],)
+
+
 async def test_the_command_path_holds_nothing_of_an_erased_person(
     commands: httpx.AsyncClient,
 ) -> None:
@@ -259,7 +280,8 @@ async def _tell(
         elif step == "move" and len(people) > 1:
             await _move_addresses(api, person, people[(pick + 1) % len(people)])
         elif step == "delete":
-            person.deleted = (await api.delete(f"/clients/{person.client}")).is_success
+            # a second delete is a 404 and leaves the person deleted
+            person.deleted |= (await api.delete(f"/clients/{person.client}")).is_success
         elif step == "erase" and person not in erased:
             assert (await _erase(api, person.client)).status_code == 201
             person.gone = set(person.values)
