@@ -109,12 +109,11 @@ def new_master(_args: argparse.Namespace, _settings: Settings) -> int:
 def rewrap(_args: argparse.Namespace, settings: Settings) -> int:
     if settings.previous_master_key is None:
         raise PersonalDataError("set ORDERS_PREVIOUS_MASTER_KEY to the key the data keys are under")
-    old = MasterKey.parse(settings.previous_master_key.get_secret_value())
 
     async def run() -> int:
         path, vault = await _vault(settings, ensure_servers(settings).database_url)
         try:
-            moved = await vault.rewrap(old)
+            moved = await vault.rewrap()
         finally:
             await path.store.close()
         print(f"{moved} data key(s) now wrapped by master key {vault.master.id}")  # noqa: T201

@@ -67,12 +67,26 @@ def master_key(settings: Settings) -> MasterKey | None:
             " `orders keys new-master` and keep it outside the database (`orders up` makes one"
             " for development in the data folder)"
         )
-    return MasterKey.parse(settings.master_key.get_secret_value())
+    master = MasterKey.parse(settings.master_key.get_secret_value())
+    if settings.previous_master_key is None:
+        return master
+    return master.after(MasterKey.parse(settings.previous_master_key.get_secret_value()))
 
 
 @dataclass(frozen=True, slots=True)
 class MasterKey:
+    """The key data keys are wrapped with, and during a rotation the one before it: keys still
+    wrapped by the previous one keep opening until `orders keys rewrap` has moved them all."""
+
     key: bytes
+    previous: MasterKey | None = None
+
+    def after(self, previous: MasterKey) -> MasterKey:
+        return MasterKey(self.key, MasterKey(previous.key))
+
+    def by_id(self, master_id: str) -> MasterKey | None:
+        """This key or the previous one, whichever has this id."""
+        return next((m for m in (self, self.previous) if m and m.id == master_id), None)
 
     @classmethod
     def parse(cls, text: str) -> MasterKey:
@@ -198,21 +212,25 @@ class Vault:
         return fresh
 
     def _unwrapped(self, row: DataKey) -> bytes:
-        if row.master_id != self.master.id:
+        master = self.master.by_id(row.master_id)
+        if master is None:
             raise VaultError(
-                f"the data key of {row.subject} is wrapped by master key {row.master_id}, not"
-                f" ORDERS_MASTER_KEY ({self.master.id}): run `orders keys rewrap`"
+                f"the data key of {row.subject} is wrapped by master key {row.master_id}, neither"
+                f" ORDERS_MASTER_KEY ({self.master.id}) nor ORDERS_PREVIOUS_MASTER_KEY: give the"
+                " key it was wrapped by as ORDERS_PREVIOUS_MASTER_KEY and run `orders keys rewrap`"
             )
         assert row.wrapped is not None, "a destroyed key is never unwrapped"
-        return self.master.unwrap(row.subject, row.wrapped)
+        return master.unwrap(row.subject, row.wrapped)
 
-    async def rewrap(self, old: MasterKey) -> int:
-        """Every live data key wrapped anew by this vault's master key (rotation)."""
+    async def rewrap(self) -> int:
+        """Every live data key wrapped by the previous master key wrapped anew by the current
+        one (the rotation's second step)."""
         moved = []
         for row in await self.store.read_live_keys():
             if row.master_id == self.master.id:
                 continue
-            if row.master_id != old.id:
+            old = self.master.by_id(row.master_id)
+            if old is None:
                 raise VaultError(f"the data key of {row.subject} is wrapped by {row.master_id}")
             assert row.wrapped is not None
             key = old.unwrap(row.subject, row.wrapped)

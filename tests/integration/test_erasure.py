@@ -38,6 +38,8 @@ from tests.shop import Shop
 
 pytestmark = pytest.mark.integration
 
+MASTER_TEXT = os.environ["ORDERS_MASTER_KEY"]  # what tests.keys parsed MASTER from
+
 ADMIN_TOKEN = "admin-token-for-erasure-tests"
 EXAMPLES = itertools.count()
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -411,26 +413,28 @@ async def _first_name(database_url: str, master: MasterKey, stream: str) -> Any:
         await store.close()
 
 
-async def test_a_new_master_key_takes_over_every_data_key_by_rewrapping(
+async def test_a_new_master_key_takes_over_every_data_key_with_no_read_refused_meanwhile(
     commands: httpx.AsyncClient, database_url: str, servers: Endpoints, tmp_path: Path
 ) -> None:
     person = await _person(commands, random.Random(11), addresses=0)
     stream = f"client-{person.client}"
-    new = MasterKey.generate()
+    new_text = MasterKey.generate()
+    new, rotating = MasterKey.parse(new_text), MasterKey.parse(new_text).after(MASTER)
     env = {"DATABASE_URL": database_url, "REDIS_URL": servers.redis_url,
-           "ORDERS_DATA_DIR": str(tmp_path / "data"), "ORDERS_MASTER_KEY": new}  # fmt: skip
+           "ORDERS_DATA_DIR": str(tmp_path / "data"), "ORDERS_MASTER_KEY": new_text}  # fmt: skip
+    name = await _first_name(database_url, MASTER, stream)
+    assert name in person.values
 
     refused = _orders("keys", "rewrap", **env)
-    moved = _orders(
-        "keys", "rewrap", ORDERS_PREVIOUS_MASTER_KEY=os.environ["ORDERS_MASTER_KEY"], **env
-    )
+    assert await _first_name(database_url, rotating, stream) == name, "both keys given: opens"
+    moved = _orders("keys", "rewrap", ORDERS_PREVIOUS_MASTER_KEY=MASTER_TEXT, **env)
 
     assert refused.returncode == 2
     assert "ORDERS_PREVIOUS_MASTER_KEY" in refused.stderr
     assert moved.returncode == 0, moved.stderr
-    assert moved.stdout.startswith(
-        "2 data key(s) now wrapped by master key"
-    )  # the person's, the claims'
-    assert await _first_name(database_url, MasterKey.parse(new), stream) in person.values
+    # two keys: the person's, and the one the claims' hashes are keyed with
+    assert moved.stdout.startswith(f"2 data key(s) now wrapped by master key {new.id}")
+    assert await _first_name(database_url, rotating, stream) == name
+    assert await _first_name(database_url, new, stream) == name, "the old key is not needed"
     with pytest.raises(VaultError, match="orders keys rewrap"):
         await _first_name(database_url, MASTER, stream)
