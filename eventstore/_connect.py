@@ -4,8 +4,10 @@ own."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -95,11 +97,32 @@ def translated() -> Iterator[None]:
         raise StoreUnavailableError(f"no database connection available: {e}") from e
 
 
+# The connection a task holds through `connection()`, and its pool. A call on the same pool made
+# while it is held, by the same task, gets the same connection: the read paths open sealed data
+# (the vault reads data keys through the store) before they give theirs back, and a second
+# connection taken then would, with the pool busy, wait for connections held by readers that all
+# wait the same way: every reader stuck until the pool's timeout. Tasks started meanwhile hold
+# a copy of this variable, hence the task in it: they take their own.
+_HELD: ContextVar[tuple[AsyncConnectionPool, asyncio.Task[Any], psycopg.AsyncConnection[Any]]] = (
+    ContextVar("eventstore_held_connection")
+)
+
+
 @asynccontextmanager
 async def connection(pool: AsyncConnectionPool) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    task = asyncio.current_task()
+    held = _HELD.get(None)
+    if held is not None and held[0] is pool and held[1] is task and task is not None:
+        yield held[2]
+        return
     with translated():
         async with pool.connection() as conn:
-            yield conn
+            token = _HELD.set((pool, task, conn)) if task is not None else None
+            try:
+                yield conn
+            finally:
+                if token is not None:
+                    _HELD.reset(token)
 
 
 def _translate(e: psycopg.Error) -> EventStoreError:

@@ -5,6 +5,7 @@ and a rebuild from the log gives the same documents."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import random
@@ -405,7 +406,7 @@ async def test_the_cli_erases_and_erases_again_in_a_backup_restored_from_before(
 
 async def _first_name(database_url: str, master: MasterKey, stream: str) -> Any:
     store, _ = await open_sealed_store(
-        database_url, master=master, max_size=4, application_name="test-rewrap"
+        database_url, master=master, max_size=1, application_name="test-rewrap"
     )
     try:
         return (await store.read_streams([stream]))[stream][0].data["name"]
@@ -438,3 +439,21 @@ async def test_a_new_master_key_takes_over_every_data_key_with_no_read_refused_m
     assert await _first_name(database_url, new, stream) == name, "the old key is not needed"
     with pytest.raises(VaultError, match="orders keys rewrap"):
         await _first_name(database_url, MASTER, stream)
+
+
+async def test_sealed_reads_of_many_people_at_once_never_wait_for_a_second_connection(
+    commands: httpx.AsyncClient, database_url: str
+) -> None:
+    rng = random.Random(5)
+    people = [await _person(commands, rng, addresses=0) for _ in range(12)]
+    store, _ = await open_sealed_store(
+        database_url, master=MASTER, max_size=2, application_name="test-crowded-reads"
+    )
+    try:
+        # each read opens its person's keys while it holds one of the pool's two connections
+        reads = [store.read_stream(f"client-{p.client}") for p in people]
+        streams = await asyncio.wait_for(asyncio.gather(*reads), timeout=20)
+    finally:
+        await store.close()
+
+    assert [s[-1].data["name"] for s in streams] == [p.name for p in people]
