@@ -34,19 +34,6 @@ POLL_SECONDS = 0.005
 TRACK_EVERY = 4
 
 
-HAMMER = "httpload, 1 process"  # the writes' bodies change: always the asyncio client
-
-
-def _row(
-    name: str, load: httpload.Load, base_name: str, base: httpload.Load | None, generator: str
-) -> Row:
-    errors = f" ({load.errors} errors)" if load.errors else ""
-    return Row(
-        name + errors, load.rps, "req/s", load.p50_ms, load.p99_ms, base_name,
-        base.rps if base else None, generator,
-    )  # fmt: skip
-
-
 def _serve_trivial(workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
@@ -75,13 +62,15 @@ def reads(
         for connections in CONNECTIONS:
             by = generator.name
             base = generator.get(f"{trivial_url}/ping", connections, seconds)
-            rows.append(_row(f"trivial FastAPI GET, {connections} conn", base, "", None, by))
-            label = f"trivial GET, {connections} conn"
-            get_one = generator.get(one, connections, seconds)
-            rows.append(_row(f"query GET one, {connections} conn", get_one, label, base, by))
-            get_list = generator.get(many, connections, seconds)
-            name = f"query GET list (20), {connections} conn"
-            rows.append(_row(name, get_list, label, base, by))
+            label = f"trivial FastAPI GET, {connections} conn"
+            rows.append(httpload.row(label, base, None, by))
+            for name, url in (
+                (f"query GET one, {connections} conn", one),
+                (f"query GET list (20), {connections} conn", many),
+            ):
+                rows.append(
+                    httpload.row(name, generator.get(url, connections, seconds), (label, base), by)
+                )
     finally:
         trivial.terminate()
         trivial.wait(30)
@@ -101,7 +90,7 @@ async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[li
         await store.close()
     base = httpload.Load(rate, percentile_ms(latencies, 50), percentile_ms(latencies, 99), 0, 0)
     label = f"plain INSERT, {connections} writers, pool {pool_size}"
-    rows = [_row(label, base, "", None, "")]
+    rows = [httpload.row(label, base, None, "")]
     run = itertools.count()
 
     def client(_c: int, _n: int) -> tuple[str, str, bytes]:
@@ -109,7 +98,8 @@ async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[li
         return "POST", "/clients", orjson.dumps(body)
 
     created = await httpload.hammer(platform.command_url, connections, seconds, client)
-    rows.append(_row(f"command create client, {connections} conn", created, label, base, HAMMER))
+    name = f"command create client, {connections} conn"
+    rows.append(httpload.row(name, created, (label, base)))
 
     async with httpx.AsyncClient(base_url=platform.command_url, timeout=30) as api:
         products = [
@@ -126,7 +116,8 @@ async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[li
         return "POST", "/order_details", orjson.dumps(body)
 
     lines = await httpload.hammer(platform.command_url, connections, seconds, line)
-    rows.append(_row(f"command add order line, {connections} conn", lines, label, base, HAMMER))
+    name = f"command add order line, {connections} conn"
+    rows.append(httpload.row(name, lines, (label, base)))
     return rows, created.rps
 
 
@@ -186,4 +177,5 @@ def run(
         rows += asyncio.run(bench_commands.history(platform, seconds))
         rows += asyncio.run(bench_commands.crowd(platform, seconds))
         rows += asyncio.run(bench_commands.cpu_per_command(platform, seconds))
+    rows += bench_commands.sealing(data_dir, seconds, workers)
     return rows

@@ -5,7 +5,8 @@
 - 64 buyers of one product vs 64 buyers of 64 products: a hot stream queues, it does not storm
   (no 409 contention);
 - CPU per command, per part of the platform (command API, PostgreSQL, projector, Redis), for
-  "create client" and "add order line", over the same load as the throughput rows.
+  "create client" and "add order line", over the same load as the throughput rows;
+- creating clients with personal data sealed vs left plain: what crypto-shredding costs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import orjson
@@ -29,15 +31,6 @@ CHUNK = 5_000
 CONNECTIONS = 64
 FEW = 8  # connections for the history rows: a single product's queue, not a crowd
 Request = Callable[[int, int], tuple[str, str, bytes]]
-
-
-def _row(name: str, load: httpload.Load, base: tuple[str, httpload.Load] | None = None) -> Row:
-    errors = f" ({load.errors} errors)" if load.errors else ""
-    base_name, base_load = base or ("", None)
-    return Row(
-        name + errors, load.rps, "req/s", load.p50_ms, load.p99_ms, base_name,
-        base_load.rps if base_load else None,
-    )  # fmt: skip
 
 
 async def _products(api: httpx.AsyncClient, n: int) -> list[int]:
@@ -120,7 +113,7 @@ async def history(platform: Platform, seconds: float) -> list[Row]:
         await _warmed(platform.command_url, request, FEW)
         load = await httpload.hammer(platform.command_url, FEW, seconds, request)
         label = f"add order line, {name}, {FEW} conn"
-        rows.append(_row(label, load, base))
+        rows.append(httpload.row(label, load, base))
         base = base or (label, load)
     return rows
 
@@ -135,8 +128,8 @@ async def crowd(platform: Platform, seconds: float) -> list[Row]:
     one_load = await httpload.hammer(platform.command_url, CONNECTIONS, seconds, one)
     label = f"{CONNECTIONS} buyers, {CONNECTIONS} products"
     return [
-        _row(label, spread_load),
-        _row(f"{CONNECTIONS} buyers, one product", one_load, (label, spread_load)),
+        httpload.row(label, spread_load),
+        httpload.row(f"{CONNECTIONS} buyers, one product", one_load, (label, spread_load)),
     ]
 
 
@@ -163,5 +156,49 @@ async def cpu_per_command(platform: Platform, seconds: float) -> list[Row]:
         spent = cpu.per_request_ms(before, cpu.cpu_seconds(root, data), load.requests)
         parts = " + ".join(f"{part} {ms:.2f}" for part, ms in spent.items() if part != "query-api")
         total = sum(spent.values())
-        rows.append(Row(f"CPU per command ({name}): {parts}", total, "ms", None, None, "", None))
+        label = f"CPU per command ({name}): {parts}"
+        rows.append(Row(label, total, "ms", None, None, "", None, httpload.HAMMER))
     return rows
+
+
+async def _create_clients(platform: Platform, seconds: float) -> tuple[httpload.Load, float]:
+    """Clients with every personal field given, from CONNECTIONS connections; and the command
+    API's CPU milliseconds per client created."""
+    assert platform.process is not None
+    counter = iter(range(10**9))
+
+    def client(_c: int, _n: int) -> tuple[str, str, bytes]:
+        n = next(counter)
+        body = {"name": f"Ada {n}", "lastname": "Lovelace", "email": f"ada{n}@bench.io",
+                "telephone": "+441234567"}  # fmt: skip
+        return "POST", "/clients", orjson.dumps(body)
+
+    await _warmed(platform.command_url, client, CONNECTIONS)
+    root, data = platform.process.pid, platform.data_dir
+    before = cpu.cpu_seconds(root, data)
+    load = await httpload.hammer(platform.command_url, CONNECTIONS, seconds, client)
+    spent = cpu.per_request_ms(before, cpu.cpu_seconds(root, data), load.requests)
+    return load, spent["command-api"]
+
+
+def sealing(data_dir: Path, seconds: float, workers: int) -> list[Row]:
+    """Creating clients on a platform that seals personal data beside one that leaves it plain
+    (ORDERS_SEAL_PERSONAL_DATA=false), each started afresh the same way, one after the other."""
+    measured: dict[bool, tuple[httpload.Load, float]] = {}
+    for sealed in (False, True):
+        env = {"ORDERS_SEAL_PERSONAL_DATA": str(sealed).lower()}
+        platform = Platform(data_dir / f"sealed-{sealed}".lower(), workers=workers, extra_env=env)
+        platform.wipe()
+        with platform:
+            measured[sealed] = asyncio.run(_create_clients(platform, seconds))
+    (plain, plain_cpu), (sealed_load, sealed_cpu) = measured[False], measured[True]
+    base = f"create client, personal data plain, {CONNECTIONS} conn"
+    cpu_base = "command API CPU per create client, plain"
+    return [
+        httpload.row(base, plain),
+        httpload.row(f"create client, personal data sealed, {CONNECTIONS} conn", sealed_load,
+                     (base, plain)),
+        Row(cpu_base, plain_cpu, "ms", None, None, "", None, httpload.HAMMER),
+        Row("command API CPU per create client, sealed", sealed_cpu, "ms", None, None, cpu_base,
+            plain_cpu, httpload.HAMMER),
+    ]  # fmt: skip

@@ -15,9 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from loadtest.stats import percentile_ms
+from loadtest.stats import Row, percentile_ms
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+HAMMER = "httpload, 1 process"  # `hammer`'s label: bodies that change need the asyncio client
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,18 @@ class Load:
     p99_ms: float
     requests: int
     errors: int  # non-2xx answers and socket errors
+
+
+def row(
+    name: str, load: Load, base: tuple[str, Load] | None = None, generator: str = HAMMER
+) -> Row:
+    """A benchmark row of a load, beside its baseline's (name, load) from the same run."""
+    errors = f" ({load.errors} errors)" if load.errors else ""
+    base_name, base_load = base or ("", None)
+    return Row(
+        name + errors, load.rps, "req/s", load.p50_ms, load.p99_ms, base_name,
+        base_load.rps if base_load else None, generator,
+    )  # fmt: skip
 
 
 def local(url: str) -> None:
