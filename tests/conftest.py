@@ -16,6 +16,7 @@ import pytest
 from redis.asyncio import Redis
 
 import migrations
+from command_api.app import create_app
 from eventstore import EventStore
 from orders.embedded import Endpoints, ensure_servers, stop_postgres, stop_redis
 from orders.settings import Settings
@@ -104,7 +105,6 @@ async def store(database_url: str) -> AsyncIterator[EventStore]:
 @pytest.fixture
 async def command_api(database_url: str, servers: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
     """The command API app over ASGI, its lifespan run, on the test's own database."""
-    from command_api.app import create_app  # noqa: PLC0415
 
     settings = Settings(RATE_LIMIT_ENABLED="false", ORDERS_DATA_DIR=str(TEST_DATA))
     app = create_app(settings, database_url, servers.redis_url)
@@ -123,9 +123,6 @@ def shop(command_api: httpx.AsyncClient) -> Shop:
 async def projected(database_url: str, servers: Endpoints) -> AsyncIterator[Projected]:
     """The read models of the test's database, in a Redis database flushed for the test, and
     the projector that fills them."""
-    from redis.asyncio import Redis  # noqa: PLC0415
-
-    from projector.engine import open_engine  # noqa: PLC0415
 
     redis_url = with_redis_db(servers.redis_url, QUERY_REDIS_DB)
     redis = Redis.from_url(redis_url)

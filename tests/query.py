@@ -20,6 +20,7 @@ from eventstore import EventStore
 from orders.settings import Settings
 from projector import live
 from projector.engine import Engine, open_engine
+from query_api.app import create_app
 from tests.keys import MASTER
 
 AUDIT_TOKEN = "auditor-token-for-tests"
@@ -52,8 +53,6 @@ def query_settings(data_dir: Path, **values: Any) -> Settings:
 async def query_client(
     settings: Settings, database_url: str, redis_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    from query_api.app import create_app  # noqa: PLC0415
-
     app = create_app(settings, database_url, redis_url)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5001))

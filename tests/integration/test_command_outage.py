@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 import migrations
+from command_api.app import create_app
 from loadtest.servers import Counts, Servers
 from orders.embedded import Endpoints
 from orders.settings import Settings
@@ -41,8 +42,6 @@ def own_postgres(tmp_path: Path) -> Iterator[tuple[Servers, str]]:
 async def writes(
     own_postgres: tuple[Servers, str], servers: Endpoints
 ) -> AsyncIterator[httpx.AsyncClient]:
-    from command_api.app import create_app  # noqa: PLC0415
-
     _, url = own_postgres
     app = create_app(Settings(RATE_LIMIT_ENABLED="false"), url, servers.redis_url)
     async with app.router.lifespan_context(app):

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
+from command_api.app import create_app as command_app
 from orders.settings import Settings
+from query_api.app import create_app as query_app
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -62,9 +64,6 @@ def test_healthchecks_point_at_the_real_health_endpoint(service: str, port: int)
 
 
 def test_the_apps_serve_the_health_endpoint_the_healthchecks_probe() -> None:
-    from command_api.app import create_app as command_app  # noqa: PLC0415
-    from query_api.app import create_app as query_app  # noqa: PLC0415
-
     for factory in (command_app, query_app):
         app = factory(Settings(), "postgresql://unused", "redis://unused")
         paths = {getattr(route, "path", None) for route in app.routes}

@@ -6,6 +6,7 @@ import random
 import psycopg
 import pytest
 
+import migrations
 from eventstore import (
     EventStore,
     EventStoreError,
@@ -13,6 +14,7 @@ from eventstore import (
     InvalidAppendError,
     NewEvent,
     PayloadTooLargeError,
+    StoreUnavailableError,
     StreamAppend,
     WrongExpectedVersionError,
 )
@@ -182,8 +184,6 @@ async def test_ids_come_from_a_sequence_per_entity_type(store: EventStore) -> No
 
 
 async def test_an_unreachable_database_is_reported_as_unavailable() -> None:
-    from eventstore import StoreUnavailableError  # noqa: PLC0415
-
     store = await EventStore.open("postgresql://nobody@127.0.0.1:1/none", min_size=0)
     store.pool.timeout = 1.0
     try:
@@ -194,8 +194,6 @@ async def test_an_unreachable_database_is_reported_as_unavailable() -> None:
 
 
 def test_the_schema_migrates_down_and_up_again(database_url: str) -> None:
-    import migrations  # noqa: PLC0415
-
     migrations.downgrade(database_url, "base")
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT to_regclass('events')").fetchone()

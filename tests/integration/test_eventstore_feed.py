@@ -14,7 +14,7 @@ from eventstore import (
     StreamAppend,
 )
 from eventstore._append import append as append_on
-from eventstore._connect import configure
+from eventstore._connect import _translate, configure
 
 pytestmark = pytest.mark.integration
 
@@ -132,7 +132,6 @@ async def test_history_cannot_be_changed_or_removed(store: EventStore, statement
             await conn.execute(statement)
     assert caught.value.sqlstate == "ES003"
     assert "append-only" in str(caught.value)
-    from eventstore._connect import _translate  # noqa: PLC0415
 
     assert isinstance(_translate(caught.value), AppendOnlyViolationError)
     assert len(await store.read_stream("order-1")) == 1

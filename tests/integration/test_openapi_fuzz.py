@@ -38,6 +38,7 @@ from command_api.app import create_app as create_command_app
 from orders.embedded import Endpoints
 from projector import live
 from projector.engine import open_engine
+from query_api.app import create_app as create_query_app
 from tests.conftest import TEMPLATE, TEST_DATA, with_database
 from tests.integration.query_world import build_world
 from tests.keys import MASTER
@@ -78,7 +79,6 @@ class Platform:
 @asynccontextmanager
 async def running(database_url: str, servers: Endpoints) -> AsyncIterator[Platform]:
     """Both APIs served, a small shop written through the command API and projected."""
-    from query_api.app import create_app as create_query_app  # noqa: PLC0415
 
     redis_url = with_redis_db(servers.redis_url, QUERY_REDIS_DB)
     redis = Redis.from_url(redis_url)
@@ -128,7 +128,6 @@ def operations_of(app: FastAPI) -> list[APIOperation]:
 
 def unstarted_apps() -> dict[str, FastAPI]:
     """The two apps as objects: their lifespans (the only place they connect) never run."""
-    from query_api.app import create_app as create_query_app  # noqa: PLC0415
 
     settings = query_settings(TEST_DATA)
     nowhere = ("postgresql://nowhere/none", "redis://nowhere/0")

@@ -11,6 +11,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from command_api.app import create_app
 from orders.embedded import _redis_binary
 from orders.settings import Settings
 from projector import live
@@ -91,8 +92,6 @@ def own_redis(tmp_path: Path) -> object:
 async def test_writes_made_while_redis_is_down_reach_postgresql_then_redis_when_it_is_back(
     database_url: str, own_redis: object, tmp_path: Path
 ) -> None:
-    from command_api.app import create_app  # noqa: PLC0415
-
     redis_url: str = own_redis.url  # type: ignore[attr-defined]
     await eventually(lambda: _answers(redis_url), seconds=5)
     app = create_app(Settings(RATE_LIMIT_ENABLED="false"), database_url, redis_url)

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from rq import Queue
 
+from command_api.app import create_app
 from orders.settings import Settings
 from orders.wakeup import FLAG, JOB, QUEUE
 from projector import rebuild
@@ -36,7 +38,6 @@ from tests.shop import Shop
 @pytest.fixture
 async def writes(database_url: str, redis_url: str) -> AsyncIterator[Shop]:
     """The command API, waking the projector through the test's own Redis database."""
-    from command_api.app import create_app  # noqa: PLC0415
 
     app = create_app(Settings(RATE_LIMIT_ENABLED="false"), database_url, redis_url)
     async with app.router.lifespan_context(app):
@@ -101,8 +102,6 @@ async def test_a_plain_rq_worker_runs_the_wake_up_job_and_clears_the_flag(
 
 
 def _sync(url: str) -> object:
-    import redis  # noqa: PLC0415
-
     return redis.Redis.from_url(url)
 
 

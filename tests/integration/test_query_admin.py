@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import redis
 from rq import Queue
 
 from orders.wakeup import JOB, QUEUE
@@ -302,6 +303,4 @@ async def test_the_admin_endpoints_are_in_the_openapi_document(admin: httpx.Asyn
 
 
 def _sync(url: str) -> Any:
-    import redis  # noqa: PLC0415
-
     return redis.Redis.from_url(url)

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from command_api.app import create_app as create_command_app
 from orders.embedded import Endpoints
+from query_api.app import create_app as create_query_app
 from tests.conftest import TEST_DATA
 from tests.query import AUDIT_TOKEN, Projected, query_settings
 from tests.served import served
@@ -42,7 +43,6 @@ async def serving_both(
     database_url: str, servers: Endpoints, projected: Projected, **values: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """Command and query API behind uvicorn, with both tokens configured."""
-    from query_api.app import create_app as create_query_app  # noqa: PLC0415
 
     settings = query_settings(TEST_DATA, ORDERS_ADMIN_TOKEN=ADMIN_TOKEN, **values)
     command_app = create_command_app(settings, database_url, servers.redis_url)

@@ -16,6 +16,7 @@ import pytest
 
 from command_api.app import create_app as create_command_app
 from orders.embedded import Endpoints
+from query_api.app import create_app as create_query_app
 from tests.conftest import TEST_DATA
 from tests.integration.web_demo import captured_logs
 from tests.query import AUDIT_TOKEN, Projected, query_settings
@@ -43,8 +44,6 @@ def with_password(url: str, password: str) -> str:
 async def platform(
     database_url: str, servers: Endpoints, projected: Projected
 ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient]]:
-    from query_api.app import create_app as create_query_app  # noqa: PLC0415
-
     settings = query_settings(TEST_DATA, ORDERS_ADMIN_TOKEN=ADMIN_TOKEN, LOG_LEVEL="DEBUG")
     url = with_password(database_url, DB_PASSWORD)
     dead = f"postgresql://postgres:{DB_PASSWORD}@127.0.0.1:1/orders?connect_timeout=1"

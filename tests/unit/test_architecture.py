@@ -59,7 +59,7 @@ def test_only_the_event_store_reads_its_tables(package: str) -> None:
         assert not STORE_TABLES.search(path.read_text()), path
 
 
-@pytest.mark.parametrize("package", PACKAGES)
+@pytest.mark.parametrize("package", [*PACKAGES, "tests"])
 def test_every_function_local_import_says_why(package: str) -> None:
     for path in modules(package):
         for line in path.read_text().splitlines():
