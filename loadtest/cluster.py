@@ -36,6 +36,7 @@ import migrations
 from loadtest.platform import Platform
 from loadtest.servers import Counts, Servers
 from orders.embedded import Endpoints, start_postgres, start_redis
+from orders.vault import MasterKey
 
 SERVICES = ("command-api", "query-api", "projector")
 AUDIT_TOKEN = "faults-audit-" + secrets.token_hex(8)
@@ -78,6 +79,7 @@ class Cluster:
                 "ORDERS_QUERY_WORKERS": str(query_workers),
                 "ORDERS_AUDIT_TOKEN": AUDIT_TOKEN,
                 "ORDERS_ADMIN_TOKEN": ADMIN_TOKEN,
+                "ORDERS_MASTER_KEY": MasterKey.generate(),  # the cluster's personal data's
                 "RATE_LIMIT_ENABLED": "true",
                 "RATE_LIMIT_CALLS": str(RATE_LIMIT_CALLS),
                 "RATE_LIMIT_PERIOD": "60",
@@ -245,9 +247,9 @@ class Cluster:
             return []
         return [p for p in children if _is_worker(p)]
 
-    def busiest_worker(self, name: str = "command-api") -> tuple[psutil.Process, int] | None:
-        """The worker holding the most client connections of its API (requests in flight,
-        when every client connection carries one request), with that number."""
+    def client_connections(self, name: str = "command-api") -> list[tuple[int, psutil.Process]]:
+        """Each worker of an API with the client connections it holds (its requests in flight,
+        when every client connection carries one request)."""
         port = self.platform.command_port if name == "command-api" else self.platform.query_port
         counted = []
         for worker in self.api_workers(name):
@@ -258,6 +260,11 @@ class Cluster:
                     if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port
                 ]
                 counted.append((len(held), worker))
+        return counted
+
+    def busiest_worker(self, name: str = "command-api") -> tuple[psutil.Process, int] | None:
+        """The worker holding the most client connections of its API, with that number."""
+        counted = self.client_connections(name)
         if not counted:
             return None
         n, worker = max(counted, key=lambda pair: pair[0])

@@ -20,6 +20,10 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each load step")
     parser.add_argument("--events", type=int, default=200_000, help="events the projector rebuilds")
+    parser.add_argument(
+        "--load-generator", choices=["auto", "wrk", "httpload"], default="auto",
+        help="of the fixed GETs: wrk if installed (auto), else httpload in several processes",
+    )  # fmt: skip
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:

@@ -90,7 +90,12 @@ async def kill_a_worker_mid_append(
         sent = [asyncio.create_task(send(cluster.command_url, w)) for w in lines]
 
         async def all_in_flight() -> bool:
-            return await waiting_on_locks(watch) == len(lines)
+            """Every line is inside a worker: in each worker that holds some, one waits on the
+            row lock in its append and the others wait their turn behind it (a process sends
+            one append per stream at a time)."""
+            held = [n for n, _ in cluster.client_connections() if n]
+            waiting = await waiting_on_locks(watch)
+            return sum(held) == len(lines) and waiting == len(held)
 
         await eventually(all_in_flight, seconds=30)
         busiest = cluster.busiest_worker()
