@@ -44,7 +44,7 @@ from eventstore import (
 )
 from eventstore import Claim as StoreClaim
 from orders.metrics import APPENDS, COMMAND_RETRIES, IDEMPOTENT_REPLAYS
-from orders.vault import Vault
+from orders.vault import PERSONAL_CLAIMS, Vault
 
 # A hot stream (one product bought by a hundred clients at once) is a queue within a process;
 # between processes it sees conflicts: retried at once a few times while holding the process's
@@ -172,6 +172,19 @@ async def _claims(path: CommandPath, claims: list[tuple[Claim, str]]) -> list[St
     ]
 
 
+async def _releases(path: CommandPath, released: list[tuple[Claim, str]]) -> list[StoreClaim]:
+    """What the store releases: the claims as `_claims` keeps them and, for a personal value,
+    the plain value too, which a claim taken before sealing holds (releasing a claim not held is
+    a no-op: one more row matched in the append's DELETE, by scope, value and owner)."""
+    hashed = await _claims(path, released)
+    plain = [
+        StoreClaim(c.scope, c.value, owner)
+        for c, owner in released
+        if path.vault is not None and c.scope in PERSONAL_CLAIMS
+    ]
+    return hashed + plain
+
+
 async def _attempt(
     path: CommandPath, command: Command, edge: Edge, render: Render, *, fresh: bool
 ) -> tuple[bytes, bool]:
@@ -264,7 +277,7 @@ async def _append(
     replay, and the streams' new versions (none for a replay)."""
     changes = claim_changes(events_by_stream)
     claims = await _claims(path, changes.claimed)
-    releases = await _claims(path, changes.released)
+    releases = await _releases(path, changes.released)
     # a taken claim names what the store holds: the value it stands for, for the 409's message
     claimed = {
         (s.scope, s.value): c.value for s, (c, _) in zip(claims, changes.claimed, strict=True)

@@ -11,7 +11,11 @@ addresses) has a data key of its own, AES-256-GCM from `cryptography`, kept in t
 bound to its subject and field (the AEAD's associated data), so it cannot be moved to another
 person or field unnoticed. Erasure destroys the subject's keys: every read path then opens its
 values as null, while the events, and the hash chain over their ciphertext, stay as they were.
-Values written before sealing existed (plain strings) are read as they are.
+Values written before sealing existed, or with it turned off (plain strings in personal
+fields), are read as they are while their subject has never been erased, and as null once it
+has (a destroyed key generation is the mark, which an erasure leaves even for a subject that
+never had a key): the erasure covers them on every read path too. Their bytes stay in `events`
+until the store is copied (`orders store copy`, in `orders.store_copy`).
 
 Unique values that identify a person (a client's email) are claimed as a keyed hash (HMAC-SHA256
 under a key of its own, kept like a data key), never as the value.
@@ -124,7 +128,7 @@ def _aad(*parts: str) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class _Keys:
+class SubjectKeys:
     """A subject's key generations as this process last read them (None: destroyed)."""
 
     by_generation: Mapping[int, bytes | None]
@@ -135,12 +139,17 @@ class _Keys:
         live = [(g, k) for g, k in self.by_generation.items() if k is not None]
         return max(live) if live else None
 
+    @property
+    def erased(self) -> bool:
+        """Some generation was destroyed: the subject's plain (pre-sealing) values are gone."""
+        return any(key is None for key in self.by_generation.values())
+
 
 class Vault:
     def __init__(self, store: EventStore, master: MasterKey) -> None:
         self.store = store
         self.master = master
-        self._keys: dict[str, _Keys] = {}
+        self._keys: dict[str, SubjectKeys] = {}
 
     # --- sealing, on the write path ----------------------------------------------------------
 
@@ -164,12 +173,17 @@ class Vault:
     # --- opening, on every read path (the event store's `unseal`) -----------------------------
 
     async def unseal(self, items: Sequence[tuple[str, JSON]]) -> list[JSON]:
-        subjects = {s for s, data in items if s.rpartition("-")[0] in PERSONAL and _sealed_in(data)}
+        """Each data with its sealed values opened, and its plain personal values (written
+        before sealing) kept or, for an erased subject, nulled. Only data holding a personal
+        value needs its subject's keys, read for all of them at once (and cached)."""
+        subjects = {s for s, data in items if (n := _personal_of(s)) and _holds(data, n)}
         if not subjects:
             return [data for _, data in items]
         keys = await self._read(subjects)
         return [
-            _opened(data, stream, keys[stream]) if stream in subjects else data
+            _opened(data, PERSONAL[stream.rpartition("-")[0]], stream, keys[stream])
+            if stream in subjects
+            else data
             for stream, data in items
         ]
 
@@ -180,8 +194,16 @@ class Vault:
         self._keys.pop(subject, None)
 
     async def destroy(self, subject: str) -> int:
+        """Destroy every key of the subject. A subject that never had one (its data all written
+        before sealing) gets one first: its destroyed generation is what tells every reader to
+        null the subject's plain values."""
+        await self._current(subject)
         self.forget(subject)
         return await self.store.destroy_data_keys(subject)
+
+    async def key_states(self, subjects: set[str]) -> Mapping[str, SubjectKeys]:
+        """Each subject's keys as this process holds them (read once, cached)."""
+        return await self._read(subjects)
 
     async def _current(self, subject: str) -> tuple[int, bytes]:
         keys = (await self._read({subject}))[subject]
@@ -196,7 +218,7 @@ class Vault:
             assert current is not None, f"key {made.generation} of {subject} was just made"
         return current
 
-    async def _read(self, subjects: set[str]) -> dict[str, _Keys]:
+    async def _read(self, subjects: set[str]) -> dict[str, SubjectKeys]:
         now = time.monotonic()
         fresh = {
             s: k for s in subjects if (k := self._keys.get(s)) and now - k.read_at < CACHE_SECONDS
@@ -208,7 +230,7 @@ class Vault:
                     row.generation: None if row.wrapped is None else self._unwrapped(row)
                     for row in rows
                 }
-                fresh[subject] = self._keys[subject] = _Keys(by_generation, now)
+                fresh[subject] = self._keys[subject] = SubjectKeys(by_generation, now)
         return fresh
 
     def _unwrapped(self, row: DataKey) -> bytes:
@@ -251,16 +273,6 @@ def _holds(data: Any, names: frozenset[str]) -> bool:
     return False
 
 
-def _sealed_in(data: Any) -> bool:
-    if isinstance(data, str):
-        return data.startswith(PREFIX)
-    if isinstance(data, dict):
-        return any(_sealed_in(v) for v in data.values())
-    if isinstance(data, list):
-        return any(_sealed_in(item) for item in data)
-    return False
-
-
 def _sealed(data: Any, names: frozenset[str], subject: str, generation: int, cipher: AESGCM) -> Any:
     if isinstance(data, dict):
         return {
@@ -280,17 +292,25 @@ def _seal_value(value: str, subject: str, name: str, generation: int, cipher: AE
     return f"{PREFIX}{generation}.{base64.urlsafe_b64encode(sealed).decode()}"
 
 
-def _opened(data: Any, subject: str, keys: _Keys, name: str = "") -> Any:
+def _personal_of(stream: str) -> frozenset[str] | None:
+    return PERSONAL.get(stream.rpartition("-")[0])
+
+
+def _opened(
+    data: Any, names: frozenset[str], subject: str, keys: SubjectKeys, name: str = ""
+) -> Any:
     if isinstance(data, dict):
-        return {k: _opened(v, subject, keys, k) for k, v in data.items()}
+        return {k: _opened(v, names, subject, keys, k) for k, v in data.items()}
     if isinstance(data, list):
-        return [_opened(item, subject, keys, name) for item in data]
+        return [_opened(item, names, subject, keys, name) for item in data]
     if isinstance(data, str) and data.startswith(PREFIX):
         return _open_value(data, subject, name, keys)
+    if isinstance(data, str) and name in names and keys.erased:  # plain, from before sealing
+        return None
     return data
 
 
-def _open_value(value: str, subject: str, name: str, keys: _Keys) -> str | None:
+def _open_value(value: str, subject: str, name: str, keys: SubjectKeys) -> str | None:
     generation_text, _, sealed = value[len(PREFIX) :].partition(".")
     key = keys.by_generation.get(int(generation_text)) if generation_text.isdigit() else None
     if key is None:  # the generation was destroyed (or never existed here): erased

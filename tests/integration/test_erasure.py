@@ -9,10 +9,8 @@ import asyncio
 import itertools
 import os
 import random
-import string
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,16 +22,13 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from redis.asyncio import Redis
 
-from command_api.app import create_app
 from orders.embedded import Endpoints
-from orders.settings import Settings
 from orders.store import open_sealed_store
 from orders.vault import MasterKey, VaultError
 from projector import rebuild
-from tests.conftest import TEST_DATA
 from tests.keys import MASTER
+from tests.people import ADMIN, Person, command_client, erase, everything, new_person, word
 from tests.query import AUDIT, Projected
 from tests.shop import Shop
 
@@ -41,97 +36,22 @@ pytestmark = pytest.mark.integration
 
 MASTER_TEXT = os.environ["ORDERS_MASTER_KEY"]  # what tests.keys parsed MASTER from
 
-ADMIN_TOKEN = "admin-token-for-erasure-tests"
 EXAMPLES = itertools.count()
-ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
 async def commands(database_url: str, servers: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        RATE_LIMIT_ENABLED="false", ORDERS_DATA_DIR=str(TEST_DATA),
-        ORDERS_ADMIN_TOKEN=ADMIN_TOKEN, ORDERS_ERASURE_REGISTER=str(TEST_DATA / "erasures"),
-    )  # fmt: skip
-    app = create_app(settings, database_url, servers.redis_url)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://commands") as api:
-            api.app = app  # type: ignore[attr-defined]
-            yield api
+    async with command_client(database_url, servers.redis_url) as api:
+        yield api
 
 
-def _word(rng: random.Random) -> str:
-    """A value found nowhere else: letters no hex digest or number ever spells."""
-    return "zq" + "".join(rng.choices("ghijklmnopqrstuvwxyz", k=10))
-
-
-@dataclass
-class Person:
-    client: int
-    email: str
-    name: str  # the name the client has now
-    values: set[str] = field(default_factory=set)  # every personal value theirs (not moved out)
-    deleted: bool = False
-    gone: set[str] = field(default_factory=set)  # what they held when erased (later data stays)
-
-
-async def _person(api: httpx.AsyncClient, rng: random.Random, addresses: int = 2) -> Person:
-    name, lastname, user = _word(rng), _word(rng), _word(rng)
-    telephone = "+44" + "".join(rng.choices(string.digits, k=9))
-    body = {"name": name, "lastname": lastname, "email": f"{user}@example.org",
-            "telephone": telephone}  # fmt: skip
-    created = await api.post("/clients", json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
-    assert created.status_code == 201, created.text
-    person = Person(
-        created.json()["id_key"], body["email"], name, {name, lastname, user, telephone}
-    )
-    for _ in range(addresses):
-        street, city = _word(rng), _word(rng)
-        address = {"street": street, "number": "7", "city": city, "client_id": person.client}
-        assert (await api.post("/addresses", json=address)).status_code == 201
-        person.values |= {street, city}
-    person.name = _word(rng)
-    assert (await api.put(f"/clients/{person.client}", json={"name": person.name})).is_success
-    person.values.add(person.name)
-    return person
-
-
-async def _erase(api: httpx.AsyncClient, client: int) -> httpx.Response:
-    return await api.post("/admin/erasures", json={"client_id": client}, headers=ADMIN)
-
-
-async def _everything(database_url: str, redis: list[Redis]) -> dict[str, str]:
-    """Every row of every table, and every value of every key, as text, by where it is."""
-    chunks: dict[str, str] = {}
-    with psycopg.connect(database_url) as conn:
-        tables = conn.execute(
-            "SELECT schemaname, tablename FROM pg_tables"
-            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-        ).fetchall()
-        for schema, table in tables:
-            row = conn.execute(
-                f'SELECT coalesce(string_agg(t::text, chr(10)), \'\') FROM "{schema}"."{table}" t'
-            ).fetchone()
-            assert row is not None
-            chunks[f"{schema}.{table}"] = row[0]
-    for n, client in enumerate(redis):
-        async for key in client.scan_iter(count=1000):
-            name = key.decode(errors="replace")
-            chunks[f"redis {n} {name}"] = f"{name} {await _value(client, key)}"
-    return chunks
-
-
-async def _value(client: Redis, key: bytes) -> Any:
-    kind = (await client.type(key)).decode()
-    reads = {
-        "string": lambda: client.get(key),
-        "hash": lambda: client.hgetall(key),
-        "zset": lambda: client.zrange(key, 0, -1),
-        "set": lambda: client.smembers(key),
-        "list": lambda: client.lrange(key, 0, -1),
-        "stream": lambda: client.xrange(key),
-    }
-    return await reads[kind]() if kind in reads else None
+@pytest.fixture
+async def unsealed(database_url: str, servers: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
+    """The command API as it wrote before sealing: personal values plain in the events."""
+    async with command_client(
+        database_url, servers.redis_url, ORDERS_SEAL_PERSONAL_DATA="false"
+    ) as api:
+        yield api
 
 
 async def test_an_erased_person_reads_as_null_everywhere_and_the_rest_as_before(
@@ -139,7 +59,7 @@ async def test_an_erased_person_reads_as_null_everywhere_and_the_rest_as_before(
 ) -> None:
     rng = random.Random(17)
     shop = Shop(commands)
-    ada, grace = await _person(commands, rng), await _person(commands, rng)
+    ada, grace = await new_person(commands, rng), await new_person(commands, rng)
     bill = await shop.bill(ada.client, total=50)
     order = await shop.create("/orders", delivery_method=3, client_id=ada.client, bill_id=bill)
     product = await shop.product(stock=5)
@@ -149,7 +69,7 @@ async def test_an_erased_person_reads_as_null_everywhere_and_the_rest_as_before(
             for path in (f"/orders/{order['id_key']}", f"/bills/{bill}", f"/products/{product}",
                          f"/clients/{grace.client}")}  # fmt: skip
 
-    erased = await _erase(commands, ada.client)
+    erased = await erase(commands, ada.client)
     await projected.catch_up()
 
     assert erased.status_code == 201, erased.text
@@ -179,8 +99,8 @@ async def test_a_rebuild_from_the_log_gives_the_erased_documents_again(
     commands: httpx.AsyncClient, query_api: httpx.AsyncClient, projected: Projected
 ) -> None:
     rng = random.Random(5)
-    ada = await _person(commands, rng)
-    assert (await _erase(commands, ada.client)).status_code == 201
+    ada = await new_person(commands, rng)
+    assert (await erase(commands, ada.client)).status_code == 201
     await projected.catch_up()
     paths = (f"/clients/{ada.client}", f"/addresses?client_id={ada.client}")
     before = [(await query_api.get(path)).content for path in paths]
@@ -198,7 +118,7 @@ async def test_the_first_response_to_a_retried_create_is_erased_with_the_person(
     first = await commands.post("/clients", json=body, headers={"Idempotency-Key": "ada-1"})
     assert first.json()["name"] == "Ada"
 
-    await _erase(commands, first.json()["id_key"])
+    await erase(commands, first.json()["id_key"])
     retried = await commands.post("/clients", json=body, headers={"Idempotency-Key": "ada-1"})
 
     assert retried.headers["idempotent-replayed"] == "true"
@@ -208,7 +128,7 @@ async def test_the_first_response_to_a_retried_create_is_erased_with_the_person(
 async def test_erasure_needs_an_operator_and_an_existing_client(
     commands: httpx.AsyncClient,
 ) -> None:
-    assert (await _erase(commands, 999)).status_code == 404
+    assert (await erase(commands, 999)).status_code == 404
     assert (await commands.post("/admin/erasures", json={"client_id": 1})).status_code == 401
     wrong = {"Authorization": "Bearer wrong"}
     refused = await commands.post("/admin/erasures", json={"client_id": 1}, headers=wrong)
@@ -219,18 +139,10 @@ async def test_erasure_needs_an_operator_and_an_existing_client(
 
 
 async def test_without_sealing_an_erasure_is_refused_before_anything_is_appended(
-    database_url: str, servers: Endpoints
+    unsealed: httpx.AsyncClient, database_url: str
 ) -> None:
-    settings = Settings(
-        RATE_LIMIT_ENABLED="false", ORDERS_DATA_DIR=str(TEST_DATA), ORDERS_ADMIN_TOKEN=ADMIN_TOKEN,
-        ORDERS_SEAL_PERSONAL_DATA="false",
-    )  # fmt: skip
-    app = create_app(settings, database_url, servers.redis_url)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://commands") as api:
-            created = await api.post("/clients", json={"name": "Ada"})
-            refused = await _erase(api, created.json()["id_key"])
+    created = await unsealed.post("/clients", json={"name": "Ada"})
+    refused = await erase(unsealed, created.json()["id_key"])
 
     assert refused.status_code == 409
     assert refused.json()["code"] == "personal_data_not_sealed"
@@ -242,11 +154,11 @@ async def test_without_sealing_an_erasure_is_refused_before_anything_is_appended
 async def test_the_command_path_holds_nothing_of_an_erased_person(
     commands: httpx.AsyncClient,
 ) -> None:
-    ada = await _person(commands, random.Random(3))
+    ada = await new_person(commands, random.Random(3))
     path = commands.app.state.commands.path  # type: ignore[attr-defined]
     assert path.states.peek(f"client-{ada.client}").name is not None
 
-    await _erase(commands, ada.client)
+    await erase(commands, ada.client)
 
     held = path.states.peek(f"client-{ada.client}")
     assert held is None or (held.name, held.email) == (None, None)
@@ -254,30 +166,91 @@ async def test_the_command_path_holds_nothing_of_an_erased_person(
     assert changed.json()["name"] is None  # read from the log again: nothing of before
 
 
+async def test_an_erasure_covers_what_was_written_before_sealing_on_every_read_path(
+    unsealed: httpx.AsyncClient,
+    commands: httpx.AsyncClient,
+    query_api: httpx.AsyncClient,
+    projected: Projected,
+) -> None:
+    rng = random.Random(23)
+    ada, grace = await new_person(unsealed, rng), await new_person(unsealed, rng)
+    bill = await Shop(unsealed).bill(ada.client, total=30)
+    await projected.catch_up()
+    before = (await query_api.get(f"/clients/{ada.client}")).json()
+    assert before["name"] == ada.name, "written plain, read as it is while not erased"
+    others = (f"/clients/{grace.client}", f"/bills/{bill}")
+    kept = [(await query_api.get(p)).content for p in others]
+
+    erased = await erase(commands, ada.client)  # sealing on since
+    await projected.catch_up()
+
+    assert erased.status_code == 201, erased.text
+    assert erased.json()["keys_destroyed"] == 1, "a key made only to be destroyed: the mark"
+    document = (await query_api.get(f"/clients/{ada.client}")).json()
+    assert document == {"id_key": ada.client, "name": None, "lastname": None, "email": None,
+                        "telephone": None, "erased": True}  # fmt: skip
+    addresses = (await query_api.get("/addresses", params={"client_id": ada.client})).json()
+    assert [(a["street"], a["city"], a["erased"]) for a in addresses] == [(None, None, True)] * 2
+    history = await query_api.get(f"/clients/{ada.client}/history", headers=AUDIT)
+    feed = await query_api.get("/events", headers=AUDIT)
+    as_of = await query_api.get(
+        f"/clients/{ada.client}", params={"as_of": history.json()[0]["feed_position"]},
+        headers=AUDIT,
+    )  # fmt: skip
+    for read in (history, feed, as_of):
+        assert read.status_code == 200, read.text
+        assert not [v for v in ada.values if v in read.text], read.request.url
+    assert grace.name in feed.text, "the others' plain values still read"
+    assert [(await query_api.get(p)).content for p in others] == kept
+    paths = (f"/clients/{ada.client}", f"/addresses?client_id={ada.client}")
+    projected_once = [(await query_api.get(p)).content for p in paths]
+    await rebuild.rebuild(projected.engine, rebuild.chosen(["clients"]), progress=False)
+    assert [(await query_api.get(p)).content for p in paths] == projected_once
+    changed = await commands.put(f"/clients/{ada.client}", json={"telephone": "+4412345678"})
+    assert changed.json()["name"] is None, "the command path folds the plain events as null"
+    # the email's claim, taken plain before sealing, was released by the erasure
+    assert (await commands.post("/clients", json={"email": ada.email})).status_code == 201
+    assert (await query_api.get("/audit/verify", headers=AUDIT)).json()["ok"] is True
+
+
 # --- the property: whatever happened, nothing of an erased person is left -------------------
 
 
 @st.composite
 def stories(draw: st.DrawFn) -> list[tuple[str, int]]:
-    """People made, changed, moved, deleted and erased, in any order."""
-    steps = ["person", "person", "person"]
-    steps += draw(st.lists(st.sampled_from(["person", "address", "move", "delete", "erase"]),
-                           min_size=2, max_size=10))  # fmt: skip
+    """People made (some before sealing: "legacy"), changed, moved, deleted and erased, in any
+    order."""
+    steps = ["person", "legacy", "person"]
+    kinds = ["person", "legacy", "address", "move", "delete", "erase"]
+    steps += draw(st.lists(st.sampled_from(kinds), min_size=2, max_size=10))
     return [(step, draw(st.integers(0, 100))) for step in steps]
 
 
+@dataclass
+class Told:
+    people: list[Person] = field(default_factory=list)
+    erased: list[Person] = field(default_factory=list)
+    plain: set[str] = field(default_factory=set)  # values written plain, before sealing
+
+
 async def _tell(
-    api: httpx.AsyncClient, story: list[tuple[str, int]], rng: random.Random
-) -> tuple[list[Person], list[Person]]:
-    people: list[Person] = []
-    erased: list[Person] = []
+    api: httpx.AsyncClient,
+    unsealed: httpx.AsyncClient,
+    story: list[tuple[str, int]],
+    rng: random.Random,
+) -> Told:
+    told = Told()
+    people, erased = told.people, told.erased
     for step, pick in story:
-        if step == "person" or not people:
-            people.append(await _person(api, rng, addresses=rng.randint(0, 2)))
+        if step in {"person", "legacy"} or not people:
+            writer = unsealed if step == "legacy" else api
+            people.append(await new_person(writer, rng, addresses=rng.randint(0, 2)))
+            if writer is unsealed:
+                told.plain |= people[-1].values
             continue
         person = people[pick % len(people)]
         if step == "address":
-            street = _word(rng)
+            street = word(rng)
             await api.post("/addresses", json={"street": street, "client_id": person.client})
             person.values.add(street)
         elif step == "move" and len(people) > 1:
@@ -286,10 +259,10 @@ async def _tell(
             # a second delete is a 404 and leaves the person deleted
             person.deleted |= (await api.delete(f"/clients/{person.client}")).is_success
         elif step == "erase" and person not in erased:
-            assert (await _erase(api, person.client)).status_code == 201
+            assert (await erase(api, person.client)).status_code == 201
             person.gone = set(person.values)
             erased.append(person)
-    return people, erased
+    return told
 
 
 async def _move_addresses(api: httpx.AsyncClient, person: Person, target: Person) -> None:
@@ -318,22 +291,39 @@ async def _addresses(api: httpx.AsyncClient, client: int) -> list[int]:
 )
 @given(story=stories(), seed=st.integers(0, 2**16))
 async def test_no_plaintext_value_of_an_erased_person_is_left_in_postgresql_or_redis(
-    commands: httpx.AsyncClient, projected: Projected, story: list[tuple[str, int]], seed: int
+    commands: httpx.AsyncClient,
+    unsealed: httpx.AsyncClient,
+    projected: Projected,
+    story: list[tuple[str, int]],
+    seed: int,
 ) -> None:
     # words never seen in an earlier example: examples share the test's database
-    people, erased = await _tell(commands, story, random.Random(seed * 7919 + next(EXAMPLES)))
+    rng = random.Random(seed * 7919 + next(EXAMPLES))
+    told = await _tell(commands, unsealed, story, rng)
     await projected.catch_up()
     command_redis = commands.app.state.backends.redis  # type: ignore[attr-defined]
 
-    found = await _everything(projected.database_url, [projected.redis, command_redis])
+    found = await everything(projected.database_url, [projected.redis, command_redis])
 
-    gone = set().union(*(p.gone for p in erased))
+    gone = set().union(*(p.gone for p in told.erased))
     left = {(value, where) for value in gone for where, text in found.items() if value in text}
+    # What was written before sealing stays in `events` (never rewritten) until the store is
+    # copied; everywhere else it is gone, and every read opens it as null.
+    left -= {(value, "public.events") for value in told.plain}
     assert not left, [(v, w, found[w][max(0, found[w].find(v) - 300) :][:600]) for v, w in left]
     text = "\n".join(found.values())
-    for person in people:  # everyone else still reads as they are
-        if person not in erased and not person.deleted:
+    for person in told.people:  # everyone else still reads as they are
+        if person not in told.erased and not person.deleted:
             assert person.name in text
+    for person in told.erased:  # and every read path shows the erased as null
+        history = await _history(projected, person.client)
+        assert not [v for v in person.gone if v in history]
+
+
+async def _history(projected: Projected, client: int) -> str:
+    """The client's events as every read path opens them."""
+    events = await projected.store.read_stream(f"client-{client}")
+    return str([e.data for e in events])
 
 
 def _orders(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -364,12 +354,8 @@ async def test_the_cli_erases_and_erases_again_in_a_backup_restored_from_before(
     fresh_database: Callable[[], str], servers: Endpoints, tmp_path: Path
 ) -> None:
     source = fresh_database()
-    settings = Settings(RATE_LIMIT_ENABLED="false", ORDERS_DATA_DIR=str(TEST_DATA))
-    app = create_app(settings, source, servers.redis_url)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://commands") as api:
-            person = await _person(api, random.Random(7), addresses=1)
+    async with command_client(source, servers.redis_url) as api:
+        person = await new_person(api, random.Random(7), addresses=1)
     stream = f"client-{person.client}"
     backup = fresh_database()  # a backup taken before the erasure, restored later
     with psycopg.connect(servers.database_url, autocommit=True) as conn:
@@ -417,7 +403,7 @@ async def _first_name(database_url: str, master: MasterKey, stream: str) -> Any:
 async def test_a_new_master_key_takes_over_every_data_key_with_no_read_refused_meanwhile(
     commands: httpx.AsyncClient, database_url: str, servers: Endpoints, tmp_path: Path
 ) -> None:
-    person = await _person(commands, random.Random(11), addresses=0)
+    person = await new_person(commands, random.Random(11), addresses=0)
     stream = f"client-{person.client}"
     new_text = MasterKey.generate()
     new, rotating = MasterKey.parse(new_text), MasterKey.parse(new_text).after(MASTER)
@@ -445,7 +431,7 @@ async def test_sealed_reads_of_many_people_at_once_never_wait_for_a_second_conne
     commands: httpx.AsyncClient, database_url: str
 ) -> None:
     rng = random.Random(5)
-    people = [await _person(commands, rng, addresses=0) for _ in range(12)]
+    people = [await new_person(commands, rng, addresses=0) for _ in range(12)]
     store, _ = await open_sealed_store(
         database_url, master=MASTER, max_size=2, application_name="test-crowded-reads"
     )
