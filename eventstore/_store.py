@@ -13,7 +13,7 @@ from typing import Any, Self
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from eventstore import _append, _chain, _keys, _pages, _read, _sequencer, _tails
+from eventstore import _append, _chain, _copy, _keys, _pages, _read, _sequencer, _tails
 from eventstore._connect import connection, open_pool, translated
 from eventstore._errors import EventStoreError
 from eventstore._model import (
@@ -174,6 +174,42 @@ class EventStore:
     async def rewrap_keys(self, keys: Sequence[DataKey]) -> int:
         async with connection(self.pool) as conn:
             return await _keys.rewrap(conn, keys)
+
+    # --- filling a new store from an old one (`orders store copy`; see `_copy`) ---------------
+
+    async def insert_copies(self, events: Sequence[RecordedEvent]) -> None:
+        """Another store's events, in its feed order, in one transaction (then `sequence`)."""
+        async with connection(self.pool) as conn:
+            await _copy.insert_copies(conn, events)
+
+    async def last_copied(self) -> tuple[str, int] | None:
+        """(database, feed position) the newest event was copied from; None when empty."""
+        async with connection(self.pool) as conn:
+            return await _copy.last_copied(conn)
+
+    async def read_keys_page(self, after: tuple[str, int], limit: int) -> list[DataKey]:
+        async with connection(self.pool) as conn:
+            return await _copy.read_keys_page(conn, after, limit)
+
+    async def insert_keys(self, keys: Sequence[DataKey]) -> None:
+        async with connection(self.pool) as conn:
+            await _copy.insert_keys(conn, keys)
+
+    async def read_claims_page(self, after: tuple[str, str], limit: int) -> list[Claim]:
+        async with connection(self.pool) as conn:
+            return await _copy.read_claims_page(conn, after, limit)
+
+    async def insert_claims(self, claims: Sequence[Claim]) -> None:
+        async with connection(self.pool) as conn:
+            await _copy.insert_claims(conn, claims)
+
+    async def id_sequences(self) -> dict[str, int]:
+        async with connection(self.pool) as conn:
+            return await _copy.read_id_sequences(conn)
+
+    async def advance_id_sequences(self, last: dict[str, int]) -> None:
+        async with connection(self.pool) as conn:
+            await _copy.advance_id_sequences(conn, last)
 
     async def responses_of(self, stream_id: str) -> dict[str, bytes]:
         """The stored idempotent responses written for appends to a stream, by key."""

@@ -168,7 +168,7 @@ def _checkpoints(run: Callable[[], int]) -> int:
 
 
 def cmd_personal(args: argparse.Namespace, settings: Settings) -> int:
-    """`orders erase ...` and `orders keys ...` (launch/personal.py)."""
+    """`orders erase ...`, `orders keys ...`, `orders store copy` (launch/personal.py)."""
     from launch import personal  # noqa: PLC0415 - see the module docstring
 
     try:
@@ -196,6 +196,13 @@ def _add_personal(add: Callable[..., argparse.ArgumentParser]) -> None:
         ("rewrap", "rewrap", "wrap every data key with ORDERS_MASTER_KEY, from the previous one"),
     ):
         keys_sub.add_parser(name, help=help_).set_defaults(handler=cmd_personal, run=run)
+    store = add("store", lambda *_: 0, "the event store as a whole")
+    store_sub = store.add_subparsers(dest="action", required=True, metavar="ACTION")
+    copy = store_sub.add_parser(
+        "copy", help="copy the store into a new database, every personal value sealed"
+    )
+    copy.add_argument("--to", required=True, metavar="DATABASE_URL", help="the new database")
+    copy.set_defaults(handler=cmd_personal, run="copy")
 
 
 def _add_checkpoints(verify: argparse.ArgumentParser, add: Callable[..., Any]) -> None:

@@ -6,6 +6,8 @@ orders erase reapply       destroy again the keys of every erasure in the regist
 orders keys new-master     print a new master key (ORDERS_MASTER_KEY)
 orders keys rewrap         wrap every data key anew with ORDERS_MASTER_KEY, from
                            ORDERS_PREVIOUS_MASTER_KEY (rotation)
+orders store copy --to URL copy the event store into a new database with every personal value
+                           sealed (what was written before sealing; `orders.store_copy`)
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import migrations
 from command_api.erasure import Erased, Notify, erase_client, read_register, reapply_erasure
 from command_api.handling import CommandPath, Edge
 from domain.errors import DomainError
+from eventstore import EventStore, EventStoreError
 from orders.embedded import ensure_servers
 from orders.notices import ErasureNotices
 from orders.settings import Settings
 from orders.store import open_sealed_store
+from orders.store_copy import copy_store, database_name
 from orders.vault import MasterKey, Vault, master_key
 from orders.wakeup import Waker
 
@@ -118,5 +123,34 @@ def rewrap(_args: argparse.Namespace, settings: Settings) -> int:
             await path.store.close()
         print(f"{moved} data key(s) now wrapped by master key {vault.master.id}")  # noqa: T201
         return 0
+
+    return asyncio.run(run())
+
+
+def copy(args: argparse.Namespace, settings: Settings) -> int:
+    """The store copied into the database `--to` (migrated first), then its new chain verified."""
+    master = master_key(settings)
+    if master is None:
+        raise PersonalDataError("personal data is not sealed here (ORDERS_SEAL_PERSONAL_DATA)")
+    source_url = ensure_servers(settings).database_url
+    migrations.upgrade(args.to)
+
+    async def run() -> int:
+        async with (
+            await EventStore.open(source_url, max_size=2, application_name="orders-copy") as old,
+            await EventStore.open(args.to, max_size=2, application_name="orders-copy") as new,
+        ):
+            try:
+                copied = await copy_store(old, new, master, source_name=database_name(source_url))
+            except EventStoreError as e:
+                raise PersonalDataError(str(e)) from e
+            report = await new.verify()
+        print(  # noqa: T201
+            f"{copied.events} event(s) copied, up to feed position {copied.feed_position} of"
+            f" {database_name(source_url)}; {copied.keys} data key(s), {copied.claims} claim(s);"
+            f" the new chain: {'ok' if report.ok else 'BROKEN'},"
+            f" {report.checked} feed positions verified"
+        )
+        return 0 if report.ok else 1
 
     return asyncio.run(run())

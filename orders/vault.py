@@ -187,6 +187,30 @@ class Vault:
             for stream, data in items
         ]
 
+    # --- copying a store (`orders.store_copy`): every personal value sealed ----------------------
+
+    async def resealed(self, items: Sequence[tuple[str, JSON]]) -> list[JSON]:
+        """Stored data as a copy of the store holds it: plain personal values sealed under the
+        subject's current key (made when it has none), an erased subject's values (plain, or
+        sealed under a destroyed generation) dropped as null, live sealed values as they are.
+        The subjects' keys are read once for the whole batch, as `unseal` does."""
+        subjects = {s for s, data in items if (n := _personal_of(s)) and _holds(data, n)}
+        if not subjects:
+            return [data for _, data in items]
+        keys = await self._read(subjects)
+        ciphers = {
+            s: (generation, AESGCM(key))
+            for s in sorted(subjects)
+            if not keys[s].erased
+            for generation, key in [await self._current(s)]
+        }
+        return [
+            _resealed(data, _Reseal(PERSONAL[s.rpartition("-")[0]], s, keys[s], ciphers.get(s)))
+            if s in subjects
+            else data
+            for s, data in items
+        ]
+
     # --- keys -----------------------------------------------------------------------------------
 
     def forget(self, subject: str) -> None:
@@ -307,6 +331,35 @@ def _opened(
         return _open_value(data, subject, name, keys)
     if isinstance(data, str) and name in names and keys.erased:  # plain, from before sealing
         return None
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class _Reseal:
+    """How a subject's personal values are copied (`Vault.resealed`)."""
+
+    names: frozenset[str]
+    subject: str
+    keys: SubjectKeys
+    cipher: tuple[int, AESGCM] | None  # the current key; None: the subject is erased
+
+    def value(self, name: str, value: str) -> str | None:
+        if value.startswith(PREFIX):  # kept while its generation lives: its key is copied too
+            generation = value[len(PREFIX) :].partition(".")[0]
+            live = generation.isdigit() and self.keys.by_generation.get(int(generation))
+            return value if live else None
+        if self.cipher is None:
+            return None
+        return _seal_value(value, self.subject, name, *self.cipher)
+
+
+def _resealed(data: Any, how: _Reseal, name: str = "") -> Any:
+    if isinstance(data, dict):
+        return {k: _resealed(v, how, k) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_resealed(item, how, name) for item in data]
+    if isinstance(data, str) and name in how.names:
+        return how.value(name, data)
     return data
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +38,7 @@ def with_database(url: str, name: str) -> str:
 
 
 TEST_DATA = Path(os.environ.get("ORDERS_TEST_DATA_DIR", ROOT / ".data" / "test"))
+ADMIN_TOKEN = "admin-token-for-erasure-tests"  # the operator's, on `command_client`'s API
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +114,41 @@ async def command_api(database_url: str, servers: Endpoints) -> AsyncIterator[ht
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
         async with httpx.AsyncClient(transport=transport, base_url="http://commands") as client:
             yield client
+
+
+@asynccontextmanager
+async def command_client(
+    database_url: str, redis_url: str, **env: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The command API over ASGI (its lifespan run) with the erasure tests' settings and `env`;
+    the app as the client's `app`, to look at its command path."""
+    settings = Settings(
+        RATE_LIMIT_ENABLED="false", ORDERS_DATA_DIR=str(TEST_DATA),
+        ORDERS_ADMIN_TOKEN=ADMIN_TOKEN, ORDERS_ERASURE_REGISTER=str(TEST_DATA / "erasures"),
+        **env,
+    )  # fmt: skip
+    app = create_app(settings, database_url, redis_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://commands") as api:
+            api.app = app  # type: ignore[attr-defined]
+            yield api
+
+
+@pytest.fixture
+async def commands(database_url: str, servers: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
+    """The command API as `command_client` makes it (an operator may erase), sealing on."""
+    async with command_client(database_url, servers.redis_url) as api:
+        yield api
+
+
+@pytest.fixture
+async def unsealed(database_url: str, servers: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
+    """The command API as it wrote before sealing: personal values plain in the events."""
+    async with command_client(
+        database_url, servers.redis_url, ORDERS_SEAL_PERSONAL_DATA="false"
+    ) as api:
+        yield api
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 import random
 import string
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,31 +13,9 @@ import httpx
 import psycopg
 from redis.asyncio import Redis
 
-from command_api.app import create_app
-from orders.settings import Settings
-from tests.conftest import TEST_DATA
+from tests.conftest import ADMIN_TOKEN
 
-ADMIN_TOKEN = "admin-token-for-erasure-tests"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-@asynccontextmanager
-async def command_client(
-    database_url: str, redis_url: str, **env: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The command API over ASGI (its lifespan run) with the erasure tests' settings and `env`;
-    the app as the client's `app`, to look at its command path."""
-    settings = Settings(
-        RATE_LIMIT_ENABLED="false", ORDERS_DATA_DIR=str(TEST_DATA),
-        ORDERS_ADMIN_TOKEN=ADMIN_TOKEN, ORDERS_ERASURE_REGISTER=str(TEST_DATA / "erasures"),
-        **env,
-    )  # fmt: skip
-    app = create_app(settings, database_url, redis_url)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://commands") as api:
-            api.app = app  # type: ignore[attr-defined]
-            yield api
 
 
 async def erase(api: httpx.AsyncClient, client: int) -> httpx.Response:

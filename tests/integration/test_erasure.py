@@ -11,7 +11,7 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,9 @@ from orders.embedded import Endpoints
 from orders.store import open_sealed_store
 from orders.vault import MasterKey, VaultError
 from projector import rebuild
+from tests.conftest import command_client
 from tests.keys import MASTER
-from tests.people import ADMIN, Person, command_client, erase, everything, new_person, word
+from tests.people import ADMIN, Person, erase, everything, new_person, word
 from tests.query import AUDIT, Projected
 from tests.shop import Shop
 
@@ -37,21 +38,6 @@ pytestmark = pytest.mark.integration
 MASTER_TEXT = os.environ["ORDERS_MASTER_KEY"]  # what tests.keys parsed MASTER from
 
 EXAMPLES = itertools.count()
-
-
-@pytest.fixture
-async def commands(database_url: str, servers: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
-    async with command_client(database_url, servers.redis_url) as api:
-        yield api
-
-
-@pytest.fixture
-async def unsealed(database_url: str, servers: Endpoints) -> AsyncIterator[httpx.AsyncClient]:
-    """The command API as it wrote before sealing: personal values plain in the events."""
-    async with command_client(
-        database_url, servers.redis_url, ORDERS_SEAL_PERSONAL_DATA="false"
-    ) as api:
-        yield api
 
 
 async def test_an_erased_person_reads_as_null_everywhere_and_the_rest_as_before(
