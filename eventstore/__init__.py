@@ -3,7 +3,9 @@
 Append one or more streams atomically with optimistic concurrency, read streams and the
 commit-ordered feed (whole, or as pages of some stream types for projections), sequence the feed
 with its hash chain, and verify it. Its neighbours in the database (read models, checkpoints)
-borrow `EventStore.connection()`, whose errors come out as the store's own.
+borrow `EventStore.connection()`, whose errors come out as the store's own. A new store can be
+filled from an old one (`insert_copies` and the keys, claims and id sequences beside them), by
+INSERTs only, for `orders store copy`.
 
 Exceptions (all from `EventStoreError`):
 
