@@ -7,7 +7,7 @@ while the events, and the hash chain over them, stay exactly as they were.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -16,8 +16,10 @@ from eventstore._model import DataKey
 
 _CREATE = """
 INSERT INTO data_keys (subject, generation, wrapped, master_id)
-SELECT %(subject)s, coalesce(max(generation), 0) + 1, %(wrapped)s, %(master)s
-FROM data_keys WHERE subject = %(subject)s
+SELECT x.subject, coalesce(max(k.generation), 0) + 1, x.wrapped, %(master)s
+FROM unnest(%(subjects)s::text[], %(wrapped)s::bytea[]) AS x(subject, wrapped)
+LEFT JOIN data_keys k ON k.subject = x.subject
+GROUP BY x.subject, x.wrapped
 ON CONFLICT (subject, generation) DO NOTHING
 """
 
@@ -40,16 +42,13 @@ async def read_keys(
     return found
 
 
-async def create_key(
-    conn: psycopg.AsyncConnection[Any], subject: str, wrapped: bytes, master_id: str
-) -> DataKey:
-    """A new generation of the subject's key, unless another writer made one first: then the
-    subject's newest live key, whoever made it."""
-    await conn.execute(_CREATE, {"subject": subject, "wrapped": wrapped, "master": master_id})
-    keys = (await read_keys(conn, [subject]))[subject]
-    live = [k for k in keys if k.wrapped is not None]
-    assert live, "a key was just created or found"
-    return live[-1]
+async def create_keys(
+    conn: psycopg.AsyncConnection[Any], wrapped: Mapping[str, bytes], master_id: str
+) -> None:
+    """A new generation of each subject's key, in one statement; a subject whose next
+    generation another writer made first keeps that one (the caller reads the newest live)."""
+    params = {"subjects": list(wrapped), "wrapped": list(wrapped.values()), "master": master_id}
+    await conn.execute(_CREATE, params)
 
 
 async def destroy_keys(conn: psycopg.AsyncConnection[Any], subject: str) -> int:

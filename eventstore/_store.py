@@ -158,10 +158,11 @@ class EventStore:
         async with connection(self.pool) as conn:
             return await _keys.read_keys(conn, subjects)
 
-    async def create_data_key(self, subject: str, wrapped: bytes, master_id: str) -> DataKey:
-        """The subject's next key generation (or one another writer made at the same time)."""
+    async def create_data_keys(self, wrapped: Mapping[str, bytes], master_id: str) -> None:
+        """Each subject's next key generation, in one round trip (or one another writer made at
+        the same time: read the keys again)."""
         async with connection(self.pool) as conn:
-            return await _keys.create_key(conn, subject, wrapped, master_id)
+            await _keys.create_keys(conn, wrapped, master_id)
 
     async def destroy_data_keys(self, subject: str) -> int:
         async with connection(self.pool) as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from loadtest import bench_api, bench_eventstore, bench_projector, generators
+from loadtest import bench_api, bench_copy, bench_eventstore, bench_projector, generators
 from loadtest.stats import Row, markdown, save
 from orders.embedded import ensure_servers
 from orders.settings import Settings
@@ -26,6 +26,7 @@ def run(
     if suite in {"eventstore", "all"}:
         url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench")
         rows += asyncio.run(bench_eventstore.measure(url, seconds))
+        rows += asyncio.run(bench_copy.measure(endpoints.database_url, seconds))
     if suite in {"api", "all"}:
         generator = generators.choose(load_generator)
         log.info("fixed GETs measured by %s", generator.name)

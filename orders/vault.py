@@ -198,12 +198,8 @@ class Vault:
         if not subjects:
             return [data for _, data in items]
         keys = await self._read(subjects)
-        ciphers = {
-            s: (generation, AESGCM(key))
-            for s in sorted(subjects)
-            if not keys[s].erased
-            for generation, key in [await self._current(s)]
-        }
+        live = await self._currents({s for s in subjects if not keys[s].erased})
+        ciphers = {s: (generation, AESGCM(key)) for s, (generation, key) in live.items()}
         return [
             _resealed(data, _Reseal(PERSONAL[s.rpartition("-")[0]], s, keys[s], ciphers.get(s)))
             if s in subjects
@@ -225,22 +221,22 @@ class Vault:
         self.forget(subject)
         return await self.store.destroy_data_keys(subject)
 
-    async def key_states(self, subjects: set[str]) -> Mapping[str, SubjectKeys]:
-        """Each subject's keys as this process holds them (read once, cached)."""
-        return await self._read(subjects)
-
     async def _current(self, subject: str) -> tuple[int, bytes]:
-        keys = (await self._read({subject}))[subject]
-        current = keys.current
-        if current is None:  # none yet, or every one destroyed by an erasure: a new generation
-            made = await self.store.create_data_key(
-                subject, self.master.wrap(subject, os.urandom(32)), self.master.id
-            )
-            self.forget(subject)
-            keys = (await self._read({subject}))[subject]
-            current = keys.current
-            assert current is not None, f"key {made.generation} of {subject} was just made"
-        return current
+        return (await self._currents({subject}))[subject]
+
+    async def _currents(self, subjects: set[str]) -> dict[str, tuple[int, bytes]]:
+        """Each subject's current key; those with none yet, or every one destroyed by an
+        erasure, get a new generation, all in one round trip (then one to read them)."""
+        keys = await self._read(subjects)
+        missing = {s: self.master.wrap(s, os.urandom(32)) for s in subjects if not keys[s].current}
+        if missing:
+            await self.store.create_data_keys(missing, self.master.id)
+            for subject in missing:
+                self.forget(subject)
+            keys.update(await self._read(set(missing)))
+        current = {s: keys[s].current for s in subjects}
+        assert all(current.values()), "a key was just made for every subject without one"
+        return {s: c for s, c in current.items() if c is not None}
 
     async def _read(self, subjects: set[str]) -> dict[str, SubjectKeys]:
         now = time.monotonic()

@@ -45,6 +45,10 @@ ROWS = (
     "sequencer",
     "verify, chain only",
     "verify against checkpoints",
+    "feed read raw",
+    "feed read, plain personal values through the vault",
+    "store copy, plain personal values sealed",
+    "feed read of the copy, sealed values opened",
 )
 
 
