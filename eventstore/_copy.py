@@ -88,20 +88,36 @@ async def read_keys_page(
 
 async def insert_keys(conn: psycopg.AsyncConnection[Any], keys: Sequence[DataKey]) -> None:
     """Keys as the old store holds them; one destroyed there since an earlier run is destroyed
-    here too, and a destroyed one never comes back."""
-    await conn.execute(
-        "INSERT INTO data_keys AS k (subject, generation, wrapped, master_id, destroyed_at)"
-        " SELECT s, g, w, m, CASE WHEN w IS NULL THEN now() END"
-        " FROM unnest(%s::text[], %s::integer[], %s::bytea[], %s::text[]) AS x(s, g, w, m)"
-        " ON CONFLICT (subject, generation) DO UPDATE SET wrapped = NULL, destroyed_at = now()"
-        " WHERE excluded.wrapped IS NULL AND k.wrapped IS NOT NULL",
-        (
-            [k.subject for k in keys],
-            [k.generation for k in keys],
-            [k.wrapped for k in keys],
-            [k.master_id for k in keys],
-        ),
+    here too, and a destroyed one never comes back. A generation the copy made here (for a
+    subject that had no key) that the old store has since made too is refused: values sealed
+    there would not open here (the old store was written to during the copy)."""
+    columns = (
+        [k.subject for k in keys],
+        [k.generation for k in keys],
+        [k.wrapped for k in keys],
+        [k.master_id for k in keys],
     )
+    async with conn.transaction():
+        await conn.execute(
+            "INSERT INTO data_keys AS k (subject, generation, wrapped, master_id, destroyed_at)"
+            " SELECT s, g, w, m, CASE WHEN w IS NULL THEN now() END"
+            " FROM unnest(%s::text[], %s::integer[], %s::bytea[], %s::text[]) AS x(s, g, w, m)"
+            " ON CONFLICT (subject, generation) DO UPDATE SET wrapped = NULL, destroyed_at = now()"
+            " WHERE excluded.wrapped IS NULL AND k.wrapped IS NOT NULL",
+            columns,
+        )
+        cur = await conn.execute(
+            "SELECT x.s, x.g FROM unnest(%s::text[], %s::integer[], %s::bytea[]) AS x(s, g, w)"
+            " JOIN data_keys k ON k.subject = x.s AND k.generation = x.g"
+            " WHERE x.w IS NOT NULL AND k.wrapped IS DISTINCT FROM x.w LIMIT 1",
+            columns[:3],
+        )
+        clash = await cur.fetchone()
+        if clash is not None:  # raised inside: none of this page's keys are kept
+            raise EventStoreError(
+                f"key {clash[1]} of {clash[0]} differs in the two stores: the old one was written"
+                " to during the copy. Stop every writer and copy again into a new, empty database"
+            )
 
 
 async def read_claims_page(

@@ -23,6 +23,7 @@ from eventstore import EventStore, EventStoreError
 from orders.embedded import Endpoints
 from orders.store import open_store
 from orders.store_copy import copy_store, database_name
+from orders.vault import Vault
 from projector.engine import open_engine
 from tests.conftest import TEST_DATA, command_client, with_database
 from tests.keys import MASTER
@@ -177,9 +178,8 @@ async def test_the_copy_seals_every_plain_value_and_reads_the_same(
     assert created.json()["id_key"] > max(p.client for p in people)
 
 
-@pytest.mark.usefixtures("story")
 async def test_an_interrupted_copy_resumes_to_the_same_store_and_no_other_is_mixed_in(
-    database_url: str, fresh_database: Callable[[], str]
+    story: dict[str, Any], database_url: str, fresh_database: Callable[[], str]
 ) -> None:
     whole, resumed = fresh_database(), fresh_database()
     name = database_name(database_url)
@@ -209,5 +209,14 @@ async def test_an_interrupted_copy_resumes_to_the_same_store_and_no_other_is_mix
             await copy_store(copy, old, MASTER, source_name="another", page=3)
 
     assert (done.events, done.feed_position) == (head - 3, head)
+    # the old store written to after a copy made a key of its own for someone without one
+    grace = f"client-{story['people'][1].client}"
+    async with (
+        await EventStore.open(database_url) as old,
+        await EventStore.open(resumed) as half,
+    ):
+        await Vault(old, MASTER).seal(grace, [{"name": "Grace"}])
+        with pytest.raises(EventStoreError, match=f"key 1 of {grace} differs"):
+            await copy_store(old, half, MASTER, source_name=name, page=3)
     assert (report.ok, report.checked) == (True, head)
     assert await _opened_feed(resumed) == await _opened_feed(whole)
