@@ -217,7 +217,8 @@ class Vault:
         """Destroy every key of the subject. A subject that never had one (its data all written
         before sealing) gets one first: its destroyed generation is what tells every reader to
         null the subject's plain values."""
-        await self._current(subject)
+        if not (await self._read({subject}))[subject].by_generation:
+            await self._current(subject)
         self.forget(subject)
         return await self.store.destroy_data_keys(subject)
 
