@@ -24,9 +24,9 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from redis.asyncio import Redis
 
 from command_api.app import create_app
+from loadtest.scan import every_value, found
 from orders.embedded import Endpoints
 from orders.settings import Settings
 from orders.store import open_sealed_store
@@ -98,40 +98,6 @@ async def _person(api: httpx.AsyncClient, rng: random.Random, addresses: int = 2
 
 async def _erase(api: httpx.AsyncClient, client: int) -> httpx.Response:
     return await api.post("/admin/erasures", json={"client_id": client}, headers=ADMIN)
-
-
-async def _everything(database_url: str, redis: list[Redis]) -> dict[str, str]:
-    """Every row of every table, and every value of every key, as text, by where it is."""
-    chunks: dict[str, str] = {}
-    with psycopg.connect(database_url) as conn:
-        tables = conn.execute(
-            "SELECT schemaname, tablename FROM pg_tables"
-            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-        ).fetchall()
-        for schema, table in tables:
-            row = conn.execute(
-                f'SELECT coalesce(string_agg(t::text, chr(10)), \'\') FROM "{schema}"."{table}" t'
-            ).fetchone()
-            assert row is not None
-            chunks[f"{schema}.{table}"] = row[0]
-    for n, client in enumerate(redis):
-        async for key in client.scan_iter(count=1000):
-            name = key.decode(errors="replace")
-            chunks[f"redis {n} {name}"] = f"{name} {await _value(client, key)}"
-    return chunks
-
-
-async def _value(client: Redis, key: bytes) -> Any:
-    kind = (await client.type(key)).decode()
-    reads = {
-        "string": lambda: client.get(key),
-        "hash": lambda: client.hgetall(key),
-        "zset": lambda: client.zrange(key, 0, -1),
-        "set": lambda: client.smembers(key),
-        "list": lambda: client.lrange(key, 0, -1),
-        "stream": lambda: client.xrange(key),
-    }
-    return await reads[kind]() if kind in reads else None
 
 
 async def test_an_erased_person_reads_as_null_everywhere_and_the_rest_as_before(
@@ -325,12 +291,11 @@ async def test_no_plaintext_value_of_an_erased_person_is_left_in_postgresql_or_r
     await projected.catch_up()
     command_redis = commands.app.state.backends.redis  # type: ignore[attr-defined]
 
-    found = await _everything(projected.database_url, [projected.redis, command_redis])
+    chunks = await every_value(projected.database_url, [projected.redis, command_redis])
 
     gone = set().union(*(p.gone for p in erased))
-    left = {(value, where) for value in gone for where, text in found.items() if value in text}
-    assert not left, [(v, w, found[w][max(0, found[w].find(v) - 300) :][:600]) for v, w in left]
-    text = "\n".join(found.values())
+    assert not (left := found(gone, chunks)), left
+    text = "\n".join(chunks.values())
     for person in people:  # everyone else still reads as they are
         if person not in erased and not person.deleted:
             assert person.name in text
