@@ -36,7 +36,8 @@ def kill_projector_in_rebuild(cluster: Cluster, rng: random.Random) -> str:
     with _rebuild_process(cluster) as rebuild:
         _wait_rebuilding(cluster.database_url, rebuild)
         time.sleep(rng.uniform(0.0, 0.5))
-        pid = cluster.kill_projector(rng.choice(cluster.of("projector")).name)
+        name = rng.choice(cluster.of("projector")).name
+        pid = cluster.kill_projector(name)
         killed_rebuild = rebuild.poll() is None and rng.random() < 1 / 3
         if killed_rebuild:
             rebuild.send_signal(signal.SIGKILL)
@@ -47,7 +48,7 @@ def kill_projector_in_rebuild(cluster: Cluster, rng: random.Random) -> str:
     elif rebuild.returncode != 0:
         raise RuntimeError(f"the rebuild failed: {rebuild.returncode}")
     cluster.faults.add("projector_killed_in_rebuild")
-    return f"projector {pid} killed during a rebuild" + (" (rebuild killed too)" * killed_rebuild)
+    return f"{name} {pid} killed during a rebuild" + (" (rebuild killed too)" * killed_rebuild)
 
 
 def _wait_rebuilding(database_url: str, rebuild: subprocess.Popen[bytes]) -> None:

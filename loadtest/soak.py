@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,17 +75,23 @@ class Report:
 
 
 async def inject_faults(
-    cluster: Cluster, rng: random.Random, stop: asyncio.Event, failures: list[str]
+    cluster: Cluster,
+    rng: random.Random,
+    stop: asyncio.Event,
+    failures: list[str],
+    order: Sequence[str] = (),
 ) -> None:
-    """A random fault, then calm, until `stop`; each fault runs in a thread, whole."""
+    """A random fault (or the next of `order`, in turn), then calm, until `stop`; each fault
+    runs in a thread, whole."""
     chosen = faults.for_cluster(cluster)
     names = list(chosen)
+    turns = itertools.cycle(order) if order else None
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), rng.uniform(*CALM_SECONDS))
         if stop.is_set():
             return
-        name = rng.choice(names)
+        name = next(turns) if turns else rng.choice(names)
         try:
             seen = await asyncio.to_thread(chosen[name], cluster, rng)
             log.info("fault: %s", seen)
@@ -100,10 +107,12 @@ async def soak(
     seed: int = 7,
     shoppers: int = 4,
     every_keyed_write: bool = True,
+    fault_order: Sequence[str] = (),
 ) -> Report:
     """Traffic and faults for `seconds`, then the invariants. `every_keyed_write`: no one else
     wrote to this cluster with Idempotency-Keys (see `writes_are_exactly_once`). The requests
-    go to every instance of each API in turn; erasures are mixed in."""
+    go to every instance of each API in turn; erasures are mixed in. `fault_order`: these
+    faults in turn rather than random ones (a short run that must see each)."""
     rng = random.Random(seed)
     tally, ledger, catalogue = Tally(), Ledger(), Catalogue()
     shops = [
@@ -116,7 +125,8 @@ async def soak(
     faults_before = Counter(cluster.faults.by_kind)
     started = time.monotonic()
     traffic = asyncio.gather(
-        run_shoppers(shops, stop), inject_faults(cluster, random.Random(seed + 1), stop, failures)
+        run_shoppers(shops, stop),
+        inject_faults(cluster, random.Random(seed + 1), stop, failures, fault_order),
     )
     try:
         await asyncio.sleep(seconds)
