@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -138,6 +139,15 @@ def test_an_instance_leaves_rotation_while_its_health_check_says_critical(servic
     assert ["option", "httpchk"] in HAPROXY[backend]
     assert ["http-check", "send", "meth", "GET", "uri", "/health_check"] in HAPROXY[backend]
     assert ["http-check", "expect", "status", "200"] in HAPROXY[backend]
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="no haproxy here to check with")
+def test_haproxy_itself_accepts_the_configuration() -> None:
+    done = subprocess.run(
+        ["haproxy", "-c", "-f", str(HAPROXY_CFG)],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_load_balancer_asks_dockers_dns() -> None:
