@@ -36,8 +36,9 @@ faults: $(STAMP)
 	ORDERS_FAULTS=full $(BIN)/pytest -q -p no:cacheprovider -m faults tests/faults
 
 MINUTES ?= 10
+INSTANCES ?= 2
 soak: $(STAMP)
-	$(BIN)/orders soak --minutes $(MINUTES)
+	$(BIN)/orders soak --minutes $(MINUTES) --instances $(INSTANCES)
 
 bench: $(STAMP)
 	$(BIN)/orders bench all

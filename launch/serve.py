@@ -45,9 +45,10 @@ def query_app() -> FastAPI:
     return create_app(settings, endpoints.database_url, endpoints.redis_url)
 
 
-def _metrics_dir(settings: Settings, service: str) -> None:
-    """A fresh folder for this run's multi-process metrics (stale files would be summed in)."""
-    folder = settings.data_dir.resolve() / "metrics" / service
+def _metrics_dir(settings: Settings, service: str, port: int) -> None:
+    """A fresh folder for this run's multi-process metrics (stale files would be summed in), one
+    per port: two instances of an API on one host (and data folder) each count their own."""
+    folder = settings.data_dir.resolve() / "metrics" / f"{service}-{port}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
@@ -55,7 +56,7 @@ def _metrics_dir(settings: Settings, service: str) -> None:
 
 def serve(app_factory: str, *, host: str, port: int, workers: int, log_level: str) -> None:
     settings = Settings()
-    _metrics_dir(settings, app_factory.rsplit(":", 1)[-1])
+    _metrics_dir(settings, app_factory.rsplit(":", 1)[-1], port)
     # the workers must find the same servers this process found (embedded ones included)
     endpoints = ensure_servers(settings)
     os.environ["DATABASE_URL"] = endpoints.database_url

@@ -10,9 +10,14 @@ with the servers' URLs in their environment (so no service ever starts a server 
 restarts a service when asked to. Ports, the environment and the `orders` runner come from
 `loadtest.platform.Platform`.
 
-Faults it injects: SIGKILL of the projector or of one API worker (the server's supervisor replaces
-the worker); its `servers` (`loadtest.servers`) stop and start PostgreSQL and Redis. Every
-address is 127.0.0.1 or a unix socket in the data folder.
+With `instances=N` it runs N of each service (N command APIs and N query APIs on ports of their
+own, each with its own workers, and N projectors), all on the one PostgreSQL and Redis, as a
+deployment behind a load balancer does; the traffic spreads its requests over them. A service
+is then named by its kind and number (`command-api-2`); with one instance, by its kind alone.
+
+Faults it injects: SIGKILL of a projector, of one API worker (the server's supervisor replaces
+the worker) or of a whole API instance; its `servers` (`loadtest.servers`) stop and start
+PostgreSQL and Redis. Every address is 127.0.0.1 or a unix socket in the data folder.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import httpx
 import psutil
 
 import migrations
-from loadtest.platform import Platform
+from loadtest.platform import Platform, free_port
 from loadtest.servers import Counts, Servers
 from orders.embedded import Endpoints, start_postgres, start_redis
 from orders.vault import MasterKey
@@ -49,9 +54,16 @@ RATE_LIMIT_CALLS = 40
 @dataclass
 class Service:
     name: str
+    kind: str  # of SERVICES: the `orders` command it runs
     argv: list[str]
     log: Path
+    port: int | None = None  # an API's
     popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.port is not None, f"{self.name} serves no HTTP"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -69,9 +81,11 @@ class Cluster:
         *,
         command_workers: int = 2,
         query_workers: int = 1,
+        instances: int = 1,
         extra_env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
+        self.instances = instances
         self.platform = Platform(
             self.data_dir,
             workers=command_workers,
@@ -96,17 +110,33 @@ class Cluster:
         self.faults = Counts()
         self.servers = Servers(self.data_dir, self.platform.env, self.faults)
         cli = [sys.executable, "-m", "launch.cli"]
-        ports = {"command-api": self.platform.command_port, "query-api": self.platform.query_port}
-        self.services = {
-            name: Service(
-                name,
-                [*cli, name, *(["--port", str(ports[name])] if name in ports else [])],
-                self.data_dir / f"{name}.log",
-            )
-            for name in SERVICES
+        ports = {
+            "command-api": [self.platform.command_port],
+            "query-api": [self.platform.query_port],
         }
+        for more in ports.values():
+            more += [free_port() for _ in range(instances - 1)]
+        self.services: dict[str, Service] = {}
+        for kind in SERVICES:
+            for n in range(instances):
+                name = kind if instances == 1 else f"{kind}-{n + 1}"
+                port = ports[kind][n] if kind in ports else None
+                argv = [*cli, kind, *(["--port", str(port)] if port else [])]
+                self.services[name] = Service(name, kind, argv, self.data_dir / f"{name}.log", port)
 
     # --- addresses ----------------------------------------------------------------------
+
+    def of(self, kind: str) -> list[Service]:
+        """The instances of one service, in order."""
+        return [s for s in self.services.values() if s.kind == kind]
+
+    @property
+    def command_urls(self) -> list[str]:
+        return [s.url for s in self.of("command-api")]
+
+    @property
+    def query_urls(self) -> list[str]:
+        return [s.url for s in self.of("query-api")]
 
     @property
     def command_url(self) -> str:
@@ -150,7 +180,7 @@ class Cluster:
             "DATABASE_URL": self.endpoints.database_url,
             "REDIS_URL": self.endpoints.redis_url,
         }
-        for name in SERVICES:
+        for name in self.services:
             self.start_service(name)
         self.wait_healthy(timeout)
 
@@ -184,7 +214,7 @@ class Cluster:
         try:
             return all(
                 httpx.get(f"{url}/health_check", timeout=5).status_code == 200  # noqa: PLR2004
-                for url in (self.command_url, self.query_url)
+                for url in (*self.command_urls, *self.query_urls)
             )
         except httpx.HTTPError:
             return False
@@ -229,14 +259,23 @@ class Cluster:
             )  # fmt: skip
         return service
 
-    def kill_projector(self) -> int:
-        """SIGKILL the projector's process group (no clean-up of any kind), start a new one;
-        the killed PID."""
-        service = self.services["projector"]
+    def kill_projector(self, name: str | None = None) -> int:
+        """SIGKILL a projector's process group (the first by default; no clean-up of any
+        kind), start a new one; the killed PID."""
+        service = self.services[name or self.of("projector")[0].name]
         pid = service.pid
         self._end(service, signal.SIGKILL)
         self.faults.add("projector_killed")
-        self.start_service("projector")
+        self.start_service(service.name)
+        return pid
+
+    def kill_instance(self, name: str) -> int:
+        """SIGKILL a whole service instance, its supervisor and workers with it (a host or a
+        container lost); left down until `start_service` or `heal`. The killed PID."""
+        service = self.services[name]
+        pid = service.pid
+        self._end(service, signal.SIGKILL)
+        self.faults.add("instance_killed")
         return pid
 
     def api_workers(self, name: str = "command-api") -> list[psutil.Process]:
@@ -250,7 +289,7 @@ class Cluster:
     def client_connections(self, name: str = "command-api") -> list[tuple[int, psutil.Process]]:
         """Each worker of an API with the client connections it holds (its requests in flight,
         when every client connection carries one request)."""
-        port = self.platform.command_port if name == "command-api" else self.platform.query_port
+        port = self.services[name].port
         counted = []
         for worker in self.api_workers(name):
             with contextlib.suppress(psutil.Error):

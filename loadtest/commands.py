@@ -55,6 +55,10 @@ def _soak_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=7, help="of the traffic and the faults")
     parser.add_argument("--shoppers", type=int, default=4, help="concurrent clients")
     parser.add_argument(
+        "--instances", type=int, choices=range(1, 5), default=1, metavar="N",
+        help="of each service (command API, query API, projector), 1 to 4 (default 1)",
+    )  # fmt: skip
+    parser.add_argument(
         "--data-dir", type=Path, default=None,
         help="its own servers' folder, wiped first (default: <ORDERS_DATA_DIR>/soak)",
     )  # fmt: skip
@@ -64,8 +68,9 @@ def _soak_arguments(parser: argparse.ArgumentParser) -> None:
 def _soak(args: argparse.Namespace, settings: Settings) -> int:
     data_dir = args.data_dir or settings.data_dir.resolve() / "soak"
     return soak.run(
-        data_dir, minutes=args.minutes, seed=args.seed, shoppers=args.shoppers, keep=args.keep
-    )
+        data_dir, minutes=args.minutes, seed=args.seed, shoppers=args.shoppers, keep=args.keep,
+        instances=args.instances,
+    )  # fmt: skip
 
 
 BENCH = Command("benchmarks: figures with a baseline from the same run", _bench_arguments, _bench)

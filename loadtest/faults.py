@@ -24,9 +24,10 @@ from loadtest.cluster import Cluster
 BLOCKER_APPLICATION = "faults-long-transaction"
 
 
-def kill_projector(cluster: Cluster, _rng: random.Random) -> str:
-    pid = cluster.kill_projector()
-    return f"projector {pid} killed"
+def kill_projector(cluster: Cluster, rng: random.Random) -> str:
+    name = rng.choice(cluster.of("projector")).name
+    pid = cluster.kill_projector(name)
+    return f"{name} {pid} killed"
 
 
 def kill_projector_in_rebuild(cluster: Cluster, rng: random.Random) -> str:
@@ -35,7 +36,8 @@ def kill_projector_in_rebuild(cluster: Cluster, rng: random.Random) -> str:
     with _rebuild_process(cluster) as rebuild:
         _wait_rebuilding(cluster.database_url, rebuild)
         time.sleep(rng.uniform(0.0, 0.5))
-        pid = cluster.kill_projector()
+        name = rng.choice(cluster.of("projector")).name
+        pid = cluster.kill_projector(name)
         killed_rebuild = rebuild.poll() is None and rng.random() < 1 / 3
         if killed_rebuild:
             rebuild.send_signal(signal.SIGKILL)
@@ -46,7 +48,7 @@ def kill_projector_in_rebuild(cluster: Cluster, rng: random.Random) -> str:
     elif rebuild.returncode != 0:
         raise RuntimeError(f"the rebuild failed: {rebuild.returncode}")
     cluster.faults.add("projector_killed_in_rebuild")
-    return f"projector {pid} killed during a rebuild" + (" (rebuild killed too)" * killed_rebuild)
+    return f"{name} {pid} killed during a rebuild" + (" (rebuild killed too)" * killed_rebuild)
 
 
 def _wait_rebuilding(database_url: str, rebuild: subprocess.Popen[bytes]) -> None:
@@ -141,15 +143,29 @@ def _health_blockers(cluster: Cluster) -> set[int]:
         return set()
 
 
-def kill_api_worker(cluster: Cluster, _rng: random.Random) -> str:
-    busiest = cluster.busiest_worker()
+def kill_api_worker(cluster: Cluster, rng: random.Random) -> str:
+    name = rng.choice(cluster.of("command-api")).name
+    busiest = cluster.busiest_worker(name)
     if busiest is None:
-        return "no command API worker to kill"
+        return f"no {name} worker to kill"
     worker, in_flight = busiest
-    workers = len(cluster.api_workers())
-    cluster.kill_api_worker(worker)
-    cluster.wait_workers(workers)
-    return f"command API worker {worker.pid} killed with {in_flight} request(s) in flight"
+    workers = len(cluster.api_workers(name))
+    cluster.kill_api_worker(worker, name)
+    cluster.wait_workers(workers, name)
+    return f"{name} worker {worker.pid} killed with {in_flight} request(s) in flight"
+
+
+def kill_instance(cluster: Cluster, rng: random.Random) -> str:
+    """A whole API instance lost (its supervisor and workers, SIGKILL) for a few seconds, the
+    others serving meanwhile: the traffic's requests to it fail in transit and are sent again,
+    with the same key, to the next instance; then it comes back (the deployment restarts it)."""
+    name = rng.choice([*cluster.of("command-api"), *cluster.of("query-api")]).name
+    down = rng.uniform(1.0, 4.0)
+    pid = cluster.kill_instance(name)
+    time.sleep(down)
+    cluster.start_service(name)
+    cluster.wait_healthy()
+    return f"{name} {pid} killed, down {down:.1f} s"
 
 
 Fault = Callable[[Cluster, random.Random], str]
@@ -161,3 +177,10 @@ FAULTS: dict[str, Fault] = {
     "hold horizon": hold_horizon,
     "kill api worker": kill_api_worker,
 }
+# a whole instance lost, with others of its service serving meanwhile
+SEVERAL_INSTANCES: dict[str, Fault] = {"kill instance": kill_instance}
+
+
+def for_cluster(cluster: Cluster) -> dict[str, Fault]:
+    """The faults that a cluster of its number of instances survives by design."""
+    return FAULTS | (SEVERAL_INSTANCES if cluster.instances > 1 else {})

@@ -7,6 +7,11 @@
     stock_is_conserved         per product: initial = available + reserved + sold, none negative
     writes_are_exactly_once    every acknowledged write's events are in the log, from exactly
                                one transaction; refused and no-op writes left nothing there
+    reads_own_writes           a creation read back at once with its token (from another query
+                               API instance than the command API instance that took it, when
+                               there are several) is there, or the read says 503: never stale
+    erasures_leave_no_trace    no personal value of an erased client in any table or key, and
+                               the client's documents and its addresses' say "erased": true
 
 Each returns a `Check` (passed or not, with a line saying why); none raises on a broken
 invariant, so a soak reports all of them. `wait_caught_up` is the precondition of most: no write
@@ -20,7 +25,7 @@ import hashlib
 import subprocess
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -28,7 +33,8 @@ import orjson
 import psycopg
 from redis.asyncio import Redis
 
-from loadtest.ledger import Write
+from loadtest.ledger import Erasure, Tally, Write
+from loadtest.scan import every_value, found
 from orders.consistency import position_of
 from readmodels.schema import PROJECTIONS, applied_key, live_generation_key
 
@@ -317,4 +323,64 @@ async def writes_are_exactly_once(
         or f"{appended} writes appended once each, {nothing} refused or no-op wrote nothing,"
         f" {unresolved} never answered"
         + (f"; {len(strangers)} keys in the log that no write sent" if strangers else ""),
+    )
+
+
+def reads_own_writes(tally: Tally) -> Check:
+    own = tally.own_reads
+    return Check(
+        "read your writes" + " across instances" * (own["crossed"] > 0),
+        own["stale"] == 0 and own["seen"] > 0,
+        "; ".join(tally.stale[:3])
+        or f"{own['seen']} creations read back with their token ({own['crossed']} from another"
+        f" instance), {own['refused']} refused with a 503 or unanswered, none stale",
+    )
+
+
+async def erasures_leave_no_trace(
+    database_url: str, redis_url: str, erasures: list[Erasure], kept: Mapping[int, frozenset[str]]
+) -> Check:
+    """Every erasure acknowledged: none of the person's values in any row of any table or any
+    value of any key, and their documents (client, addresses) marked erased in both stores.
+    An erasure never answered may or may not have happened: not held against the stores.
+    `kept`: the values of clients not erased, each of whom the same search must find (else the
+    search proves nothing)."""
+    await wait_caught_up(database_url, redis_url)
+    done = [e for e in erasures if e.write.acknowledged]
+    redis = Redis.from_url(redis_url)
+    try:
+        chunks = await every_value(database_url, [redis])
+    finally:
+        await redis.aclose()
+    left = found(frozenset().union(*(e.values for e in done)), chunks)
+    text = "\n".join(chunks.values())
+    missed = [c for c, values in kept.items() if not any(v in text for v in values)]
+    erased = {e.client_id for e in done}
+    stores: dict[str, Shown] = {
+        "PostgreSQL": {
+            t: dict(docs) for t, docs in (await postgres_snapshot(database_url)).items()
+        },
+        "Redis": (await redis_snapshot(redis_url))[0],
+    }
+    marked, unmarked = 0, []
+    for store, docs in stores.items():
+        for table, owner in (("clients", "id_key"), ("addresses", "client_id")):
+            for raw in docs.get(table, {}).values():
+                doc: dict[str, Any] = orjson.loads(raw) if raw is not None else {}
+                if doc.get(owner) in erased:
+                    marked += doc.get("erased") is True
+                    if doc.get("erased") is not True:
+                        unmarked.append(f"{store} {table} {doc['id_key']}")
+    return Check(
+        "erased clients leave no trace",
+        not left and not unmarked and not missed and marked >= len(erased),
+        "; ".join(
+            [f"{v!r} in {where}: {around!r}" for v, where, around in left[:3]]
+            + unmarked[:5]
+            + [f"client {c} not erased, yet none of its values found" for c in missed[:3]]
+        )
+        or f"{len(done)} clients erased ({len(erasures) - len(done)} unanswered),"
+        f" {sum(len(e.values) for e in done)} values searched in {len(chunks)} tables and keys:"
+        f" none found (the values of {len(kept)} clients not erased: all found);"
+        f" {marked} documents marked erased",
     )

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from loadtest import faults, invariants
-from loadtest.cluster import Cluster
+from loadtest.cluster import ADMIN_TOKEN, Cluster
 from loadtest.invariants import Check
 from loadtest.ledger import Ledger, Tally
 from loadtest.traffic import Catalogue, Shop, resolve, run_shoppers
@@ -37,6 +39,7 @@ class Report:
     fault_failures: list[str]
     tally: Tally
     ledger: Ledger
+    instances: int = 1
     checks: list[Check] = field(default_factory=list)
 
     @property
@@ -49,6 +52,7 @@ class Report:
             "acknowledged" if w.acknowledged else "unanswered" if w.status is None else "refused"
             for w in writes
         )
+        erased = sum(e.write.acknowledged for e in self.ledger.erasures)
         lines = [
             f"soak: {self.seconds:.0f} s of traffic with faults",
             "faults injected: "
@@ -57,6 +61,8 @@ class Report:
             "responses: " + ", ".join(f"{k} {n}" for k, n in sorted(self.tally.outcomes.items())),
             "reads by source: "
             + (", ".join(f"{k} {n}" for k, n in sorted(self.tally.sources.items())) or "none"),
+            f"instances of each service: {self.instances}",
+            f"erasures: {erased} acknowledged, {len(self.ledger.erasures)} sent",
             f"writes: {len(writes)} ("
             + ", ".join(f"{k} {n}" for k, n in sorted(answered.items()))
             + f"), {sum(w.attempts for w in writes)} attempts",
@@ -69,18 +75,25 @@ class Report:
 
 
 async def inject_faults(
-    cluster: Cluster, rng: random.Random, stop: asyncio.Event, failures: list[str]
+    cluster: Cluster,
+    rng: random.Random,
+    stop: asyncio.Event,
+    failures: list[str],
+    order: Sequence[str] = (),
 ) -> None:
-    """A random fault, then calm, until `stop`; each fault runs in a thread, whole."""
-    names = list(faults.FAULTS)
+    """A random fault (or the next of `order`, in turn), then calm, until `stop`; each fault
+    runs in a thread, whole."""
+    chosen = faults.for_cluster(cluster)
+    names = list(chosen)
+    turns = itertools.cycle(order) if order else None
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), rng.uniform(*CALM_SECONDS))
         if stop.is_set():
             return
-        name = rng.choice(names)
+        name = next(turns) if turns else rng.choice(names)
         try:
-            seen = await asyncio.to_thread(faults.FAULTS[name], cluster, rng)
+            seen = await asyncio.to_thread(chosen[name], cluster, rng)
             log.info("fault: %s", seen)
         except Exception as e:  # noqa: BLE001 - a fault that misbehaves is a finding, not a crash
             failures.append(f"{name}: {type(e).__name__}: {e}")
@@ -94,14 +107,17 @@ async def soak(
     seed: int = 7,
     shoppers: int = 4,
     every_keyed_write: bool = True,
+    fault_order: Sequence[str] = (),
 ) -> Report:
     """Traffic and faults for `seconds`, then the invariants. `every_keyed_write`: no one else
-    wrote to this cluster with Idempotency-Keys (see `writes_are_exactly_once`)."""
+    wrote to this cluster with Idempotency-Keys (see `writes_are_exactly_once`). The requests
+    go to every instance of each API in turn; erasures are mixed in. `fault_order`: these
+    faults in turn rather than random ones (a short run that must see each)."""
     rng = random.Random(seed)
     tally, ledger, catalogue = Tally(), Ledger(), Catalogue()
     shops = [
-        Shop(cluster.command_url, cluster.query_url, rng=random.Random(rng.random()),
-             tally=tally, ledger=ledger, catalogue=catalogue)
+        Shop(cluster.command_urls, cluster.query_urls, rng=random.Random(rng.random()),
+             tally=tally, ledger=ledger, catalogue=catalogue, admin_token=ADMIN_TOKEN)
         for _ in range(shoppers)
     ]  # fmt: skip
     stop = asyncio.Event()
@@ -109,7 +125,8 @@ async def soak(
     faults_before = Counter(cluster.faults.by_kind)
     started = time.monotonic()
     traffic = asyncio.gather(
-        run_shoppers(shops, stop), inject_faults(cluster, random.Random(seed + 1), stop, failures)
+        run_shoppers(shops, stop),
+        inject_faults(cluster, random.Random(seed + 1), stop, failures, fault_order),
     )
     try:
         await asyncio.sleep(seconds)
@@ -123,9 +140,9 @@ async def soak(
         if unanswered:
             failures.append(f"{len(unanswered)} writes still unanswered after the faults healed")
         injected = Counter(cluster.faults.by_kind) - faults_before
-        report = Report(elapsed, dict(injected), failures, tally, ledger)
+        report = Report(elapsed, dict(injected), failures, tally, ledger, cluster.instances)
         report.checks = await final_checks(
-            cluster, ledger, tally, every_keyed_write=every_keyed_write
+            cluster, ledger, tally, catalogue.people, every_keyed_write=every_keyed_write
         )
     finally:
         for shop in shops:
@@ -134,8 +151,14 @@ async def soak(
 
 
 async def final_checks(
-    cluster: Cluster, ledger: Ledger, tally: Tally, *, every_keyed_write: bool
+    cluster: Cluster,
+    ledger: Ledger,
+    tally: Tally,
+    people: Mapping[int, frozenset[str]],
+    *,
+    every_keyed_write: bool,
 ) -> list[Check]:
+    """The invariants; `people`: the personal values of the clients not erased."""
     db, redis = cluster.database_url, cluster.redis_url
 
     async def rebuild() -> None:
@@ -152,15 +175,19 @@ async def final_checks(
             db, ledger.writes, every_keyed_write=every_keyed_write
         ),
         Check("no internal errors", not internal, str(internal or "no 5xx but 503")),
+        invariants.reads_own_writes(tally),
+        await invariants.erasures_leave_no_trace(db, redis, ledger.erasures, people),
     ]
 
 
-def run(data_dir: Path, *, minutes: float, seed: int, shoppers: int, keep: bool) -> int:
-    """What `orders soak` runs: a fresh cluster in `data_dir`, wiped first (and after, unless
-    `keep`)."""
+def run(
+    data_dir: Path, *, minutes: float, seed: int, shoppers: int, keep: bool, instances: int = 1
+) -> int:
+    """What `orders soak` runs: a fresh cluster of `instances` of each service in `data_dir`,
+    wiped first (and after, unless `keep`)."""
     for noisy in ("alembic", "httpx"):  # every migration step, every request
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    cluster = Cluster(data_dir)
+    cluster = Cluster(data_dir, instances=instances)
     cluster.wipe()
     print(f"starting the platform's services in {data_dir} ...", flush=True)  # noqa: T201
     try:

@@ -7,11 +7,8 @@ import random
 import string
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
-import psycopg
-from redis.asyncio import Redis
 
 from tests.conftest import ADMIN_TOKEN
 
@@ -56,37 +53,3 @@ async def new_person(api: httpx.AsyncClient, rng: random.Random, addresses: int 
     assert (await api.put(f"/clients/{person.client}", json={"name": person.name})).is_success
     person.values.add(person.name)
     return person
-
-
-async def everything(database_url: str, redis: list[Redis]) -> dict[str, str]:
-    """Every row of every table, and every value of every key, as text, by where it is."""
-    chunks: dict[str, str] = {}
-    with psycopg.connect(database_url) as conn:
-        tables = conn.execute(
-            "SELECT schemaname, tablename FROM pg_tables"
-            " WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-        ).fetchall()
-        for schema, table in tables:
-            row = conn.execute(
-                f'SELECT coalesce(string_agg(t::text, chr(10)), \'\') FROM "{schema}"."{table}" t'
-            ).fetchone()
-            assert row is not None
-            chunks[f"{schema}.{table}"] = row[0]
-    for n, client in enumerate(redis):
-        async for key in client.scan_iter(count=1000):
-            name = key.decode(errors="replace")
-            chunks[f"redis {n} {name}"] = f"{name} {await _value(client, key)}"
-    return chunks
-
-
-async def _value(client: Redis, key: bytes) -> Any:
-    kind = (await client.type(key)).decode()
-    reads = {
-        "string": lambda: client.get(key),
-        "hash": lambda: client.hgetall(key),
-        "zset": lambda: client.zrange(key, 0, -1),
-        "set": lambda: client.smembers(key),
-        "list": lambda: client.lrange(key, 0, -1),
-        "stream": lambda: client.xrange(key),
-    }
-    return await reads[kind]() if kind in reads else None

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -35,10 +36,17 @@ def rounds(short: int, full: int) -> int:
 @pytest.fixture(scope="session")
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """Deleted at the end; kept (its services' logs, its servers' data) when a test failed."""
+    yield from running(request, "faults")
+
+
+def running(request: pytest.FixtureRequest, name: str, **options: Any) -> Iterator[Cluster]:
+    """A fresh cluster in a folder of its own (`name`), started; at the end deleted, or kept
+    for its logs and data when a test failed."""
     # small projector batches, so that a kill lands in the middle of a catch-up
     c = Cluster(
-        Path(f"{TEST_DATA}-faults-{os.getpid()}"), extra_env={"ORDERS_PROJECTOR_BATCH": "25"}
-    )
+        Path(f"{TEST_DATA}-{name}-{os.getpid()}"), extra_env={"ORDERS_PROJECTOR_BATCH": "25"},
+        **options,
+    )  # fmt: skip
     c.wipe()
     try:
         c.start()
@@ -46,7 +54,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     finally:
         if request.session.testsfailed:
             c.stop(abrupt=True)
-            print(f"\nfault tests failed: the cluster's logs and data are in {c.data_dir}")  # noqa: T201
+            print(f"\n{name} tests failed: the cluster's logs and data are in {c.data_dir}")  # noqa: T201
         else:
             c.wipe()
 

@@ -20,4 +20,4 @@ async def test_a_short_soak_with_random_faults_keeps_every_invariant(healed: Clu
     assert report.passed, report.render()
     assert sum(healed.faults.by_kind.values()) > before
     assert report.tally.requests > 100
-    assert len(report.checks) == 6
+    assert len(report.checks) == 8

@@ -1,9 +1,12 @@
-"""compose.yaml, the Dockerfile, .env.example and the CLI agree with the code. Docker does not
-run here, so these parse the files and run every command they name with --help."""
+"""compose.yaml, the load balancer's configuration, the Dockerfile, .env.example and the CLI agree
+with the code. Docker does not run here, so these parse the files and run every command they
+name with --help."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -20,6 +23,8 @@ from query_api.app import create_app as query_app
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
 APP_SERVICES = ["migrate", "command-api", "query-api", "projector", "checkpoints"]
+SCALED = ["command-api", "query-api", "projector"]  # docker compose up --scale NAME=N
+APIS = {"command-api": 8000, "query-api": 8001}
 SETTING_NAMES = {field.alias for field in Settings.model_fields.values() if field.alias}
 
 
@@ -54,13 +59,111 @@ def test_no_secret_is_baked_into_compose() -> None:
                 assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", str(value)), (name, key, value)
 
 
-@pytest.mark.parametrize(("service", "port"), [("command-api", 8000), ("query-api", 8001)])
+@pytest.mark.parametrize(("service", "port"), APIS.items())
 def test_healthchecks_point_at_the_real_health_endpoint(service: str, port: int) -> None:
     spec = COMPOSE["services"][service]
     probe = " ".join(spec["healthcheck"]["test"])
     assert f"http://127.0.0.1:{port}/health_check" in probe
     assert str(port) in spec["command"]
-    assert f"{port}:{port}" in spec["ports"]
+    assert str(port) in spec["expose"]
+
+
+@pytest.mark.parametrize("service", SCALED)
+def test_a_scaled_service_has_nothing_only_one_container_can_hold(service: str) -> None:
+    """Three containers of one service cannot share a host port nor a name: scaling works by
+    design only when none is fixed (the load balancer publishes the APIs' ports)."""
+    spec = COMPOSE["services"][service]
+    assert "ports" not in spec, spec.get("ports")
+    assert "container_name" not in spec
+    assert "hostname" not in spec
+
+
+def _haproxy(text: str) -> dict[str, list[list[str]]]:
+    """HAProxy's configuration: each section ("backend query-api") with its lines, as words,
+    comments left out."""
+    sections: dict[str, list[list[str]]] = {}
+    current: list[list[str]] = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if not line[0].isspace():
+            current = sections.setdefault(" ".join(words), [])
+        else:
+            current.append(words)
+    return sections
+
+
+LB = COMPOSE["services"]["load-balancer"]
+HAPROXY_CFG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
+HAPROXY = _haproxy(HAPROXY_CFG.read_text())
+
+
+def _lines(section: str, first: str) -> list[list[str]]:
+    return [words for words in HAPROXY[section] if words[0] == first]
+
+
+def test_the_load_balancer_is_haproxy_configured_by_the_file_in_the_repository() -> None:
+    assert LB["image"].startswith("haproxy:")
+    mounted = {v.split(":")[0]: v.split(":")[1] for v in LB["volumes"]}
+    assert mounted["./deploy/haproxy/haproxy.cfg"] == "/usr/local/etc/haproxy/haproxy.cfg"
+    assert HAPROXY_CFG.is_file()
+    assert sorted(LB["ports"]) == sorted(f"{port}:{port}" for port in APIS.values())
+    assert set(LB["depends_on"]) == set(APIS)
+
+
+@pytest.mark.parametrize(("service", "port"), APIS.items())
+def test_each_api_is_balanced_over_every_instance_found_by_its_service_name(
+    service: str, port: int
+) -> None:
+    (frontend,) = [name for name in HAPROXY if name.startswith("frontend ")
+                   and ["bind", f":{port}"] in HAPROXY[name]]  # fmt: skip
+    assert _lines(frontend, "default_backend") == [["default_backend", service]]
+    backend = f"backend {service}"
+    assert _lines(backend, "balance") == [["balance", "roundrobin"]]
+    ((_, prefix, slots, address, *options),) = _lines(backend, "server-template")
+    assert address == f"{service}:{port}"  # the compose service: Docker's DNS gives every one
+    assert address.split(":")[0] in COMPOSE["services"]
+    assert int(slots) >= 3
+    assert prefix.startswith(service)
+    assert "check" in options
+    defaults = {words[0]: words[1:] for words in HAPROXY["defaults"]}
+    assert defaults["default-server"][:4] == ["init-addr", "none", "resolvers", "docker"]
+
+
+@pytest.mark.parametrize("service", APIS)
+def test_an_instance_leaves_rotation_while_its_health_check_says_critical(service: str) -> None:
+    """The check asks /health_check and wants a 200: a 503 (critical: a dependency down) or
+    no answer takes the instance out; degraded (load) is a 200 and keeps it in."""
+    backend = f"backend {service}"
+    assert ["option", "httpchk"] in HAPROXY[backend]
+    assert ["http-check", "send", "meth", "GET", "uri", "/health_check"] in HAPROXY[backend]
+    assert ["http-check", "expect", "status", "200"] in HAPROXY[backend]
+
+
+@pytest.mark.skipif(shutil.which("haproxy") is None, reason="no haproxy here to check with")
+def test_haproxy_itself_accepts_the_configuration() -> None:
+    done = subprocess.run(
+        ["haproxy", "-c", "-f", str(HAPROXY_CFG)],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_load_balancer_asks_dockers_dns() -> None:
+    assert ["nameserver", "docker-dns", "127.0.0.11:53"] in HAPROXY["resolvers docker"]
+
+
+def test_the_apis_trust_the_forwarded_address_from_the_load_balancers_network_only() -> None:
+    """Else the rate limiter would count every client as the balancer's one address."""
+    (subnet,) = [c["subnet"] for c in COMPOSE["networks"]["default"]["ipam"]["config"]]
+    trusted = re.fullmatch(
+        r"\$\{ORDERS_TRUSTED_PROXIES:-([^}]+)\}",
+        COMPOSE["services"]["command-api"]["environment"]["ORDERS_TRUSTED_PROXIES"],
+    )
+    assert trusted is not None
+    assert ipaddress.ip_network(trusted.group(1)) == ipaddress.ip_network(subnet)
+    assert ["option", "forwardfor"] in HAPROXY["defaults"]
 
 
 def test_the_apps_serve_the_health_endpoint_the_healthchecks_probe() -> None:

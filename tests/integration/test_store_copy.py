@@ -20,6 +20,7 @@ import pytest
 from redis.asyncio import Redis
 
 from eventstore import EventStore, EventStoreError
+from loadtest.scan import every_value, found
 from orders.embedded import Endpoints
 from orders.store import open_store
 from orders.store_copy import copy_store, database_name
@@ -27,7 +28,7 @@ from orders.vault import Vault
 from projector.engine import open_engine
 from tests.conftest import TEST_DATA, command_client, with_database
 from tests.keys import MASTER
-from tests.people import Person, erase, everything, new_person
+from tests.people import Person, erase, new_person
 from tests.query import AUDIT, Projected, query_client, query_settings, with_redis_db
 from tests.shop import Shop
 
@@ -144,9 +145,8 @@ async def test_the_copy_seals_every_plain_value_and_reads_the_same(
     assert copied.returncode == 0, copied.stderr
     assert " the new chain: ok," in copied.stdout
     values = set().union(*(p.values for p in people))
-    found = await everything(target, [])
-    left = {(v, where) for v in values for where, text in found.items() if v in text}
-    assert not left, "no plain personal value anywhere in the new database"
+    left = found(values, await every_value(target, []))
+    assert not left, f"no plain personal value anywhere in the new database: {left}"
     redis_url = with_redis_db(servers.redis_url, COPY_REDIS_DB)
     before = await _reads(database_url, redis_url, told["paths"])
     after = await _reads(target, redis_url, told["paths"])
