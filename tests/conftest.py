@@ -19,6 +19,7 @@ import migrations
 from command_api.app import create_app
 from eventstore import EventStore
 from orders.embedded import Endpoints, ensure_servers, stop_postgres, stop_redis
+from orders.rediscluster import LocalCluster, start_cluster
 from orders.settings import Settings
 from projector.engine import Engine, open_engine
 from tests.keys import MASTER
@@ -32,7 +33,6 @@ from tests.query import (
     query_settings,
     with_redis_db,
 )
-from tests.rediscluster import LocalCluster, start_cluster
 from tests.shop import Shop
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -45,6 +45,8 @@ ROWS = (
     "sequencer",
     "verify, chain only",
     "verify against checkpoints",
+    "rebuild of every projection to a 3-master Redis Cluster",
+    "Redis reads from a 3-master Redis Cluster",
 )
 
 

