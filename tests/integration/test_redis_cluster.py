@@ -3,8 +3,8 @@ flag and the rate limiter on the suite's single Redis (`REDIS_QUEUE_URL`).
 
 Tests written for one Redis run here unchanged, on the cluster: this module's `redis_url` and
 `projected` fixtures stand in for the conftest's, so the projector's catch-up, reload and rebuild
-(generation swap and drop) and the query API's documents, lists, filters and pages are checked
-as they are on one Redis, byte for byte."""
+(generation swap and drop), the query API's documents, lists, filters and pages, and its health
+check's Redis positions are checked as they are on one Redis, byte for byte."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ from tests.integration.test_query_reads import (  # noqa: F401 - run here, on th
     test_filters_select_the_matching_documents,
     test_skip_and_limit_page_through_in_id_order,
     world,
+)
+from tests.integration.test_query_service import (  # noqa: F401 - run here, on the cluster
+    test_the_health_check_reports_each_projections_lag,
 )
 from tests.keys import MASTER
 from tests.query import (
