@@ -136,7 +136,9 @@ class RedisSink:
         """The write script's calls in one pipeline, by sha. A Redis without the script (new,
         restarted, flushed; on a cluster, any node) fails the calls it got; after loading it
         (on every node) the whole pipeline runs again: a call that went through skips its
-        documents the second time, they are as new already."""
+        documents the second time (or, in a bulk load, writes the same keys again). By sha
+        alone, not redis-py's script objects: a one-Redis pipeline of those asks SCRIPT EXISTS
+        first, one more round trip per pipeline, and a cluster pipeline refuses them."""
         for attempt in range(2):
             async with self.redis.pipeline(transaction=False) as pipe:
                 for keys, args in calls:
