@@ -95,7 +95,7 @@ def cmd_demo_data(args: argparse.Namespace, settings: Settings) -> int:
             )  # fmt: skip
         finally:
             await store.close()
-        waker = Waker(endpoints.redis_url)
+        waker = Waker(endpoints.queue_url)
         await waker.wake()
         await waker.close()
         return counts

@@ -58,7 +58,7 @@ async def _erasing(settings: Settings) -> AsyncIterator[tuple[CommandPath, Notif
     """The command path, and the notice every process acts on; the projector woken after."""
     endpoints = ensure_servers(settings)
     path, _ = await _vault(settings, endpoints.database_url)
-    notices, waker = ErasureNotices(endpoints.redis_url), Waker(endpoints.redis_url)
+    notices, waker = ErasureNotices(endpoints.queue_url), Waker(endpoints.queue_url)
     try:
         yield path, notices.publish
         await waker.wake()

@@ -33,7 +33,8 @@ def command_app() -> FastAPI:
     settings = Settings()
     setup_logging("command-api", settings.log_level, settings.log_format)
     endpoints = ensure_servers(settings)
-    return create_app(settings, endpoints.database_url, endpoints.redis_url)
+    # no read models: all the command API asks of Redis is the queue's (wake-ups, notices, limits)
+    return create_app(settings, endpoints.database_url, endpoints.queue_url)
 
 
 def query_app() -> FastAPI:
@@ -42,7 +43,9 @@ def query_app() -> FastAPI:
     settings = Settings()
     setup_logging("query-api", settings.log_level, settings.log_format)
     endpoints = ensure_servers(settings)
-    return create_app(settings, endpoints.database_url, endpoints.redis_url)
+    return create_app(
+        settings, endpoints.database_url, endpoints.redis_url, queue_url=endpoints.queue_url
+    )
 
 
 def _metrics_dir(settings: Settings, service: str, port: int) -> None:

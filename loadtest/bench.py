@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 
-from loadtest import bench_api, bench_copy, bench_eventstore, bench_projector, generators
+from loadtest import (
+    bench_api,
+    bench_cluster,
+    bench_copy,
+    bench_eventstore,
+    bench_projector,
+    generators,
+)
 from loadtest.stats import Row, markdown, save
 from orders.embedded import ensure_servers
 from orders.settings import Settings
@@ -37,6 +45,12 @@ def run(
         url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_projector")
         redis_url = bench_projector.own_redis_db(endpoints.redis_url)
         rows += asyncio.run(bench_projector.measure(url, redis_url, events))
+    if suite in {"cluster", "all"}:
+        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_cluster")
+        redis_url = bench_projector.own_redis_db(endpoints.queue_url)
+        folder = settings.data_dir.resolve() / "bench-cluster"
+        shutil.rmtree(folder, ignore_errors=True)  # a previous run's nodes.conf would rejoin
+        rows += bench_cluster.run(url, redis_url, folder, events, seconds)
     print(markdown(rows))  # noqa: T201
     out = settings.data_dir.resolve() / "bench" / f"{suite}.json"
     save(rows, out)

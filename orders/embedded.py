@@ -23,6 +23,7 @@ from typing import Any
 
 import redis
 
+from orders.redis_client import is_cluster_url
 from orders.settings import Settings
 
 log = logging.getLogger("orders.embedded")
@@ -37,14 +38,23 @@ _PG_TUNING = {"max_connections": "300", "shared_buffers": "256MB"}
 @dataclass(frozen=True, slots=True)
 class Endpoints:
     database_url: str
-    redis_url: str
+    redis_url: str  # the read models' Redis (a `redis+cluster://` URL: a Redis Cluster)
     embedded_postgres: bool
     embedded_redis: bool
+    redis_queue_url: str | None = None  # the queue's Redis, when not the read models'
+
+    @property
+    def queue_url(self) -> str:
+        """The Redis of RQ, the wake-up flag, erasure notices and the rate limiter."""
+        return self.redis_queue_url or self.redis_url
 
     def describe(self) -> str:
         pg = "embedded PostgreSQL" if self.embedded_postgres else "configured PostgreSQL"
         rd = "embedded Redis" if self.embedded_redis else "configured Redis"
-        return f"using {pg} ({_redact(self.database_url)}) and {rd} ({_redact(self.redis_url)})"
+        used = f"using {pg} ({_redact(self.database_url)}) and {rd} ({_redact(self.redis_url)})"
+        if self.redis_queue_url:
+            used += f", the queue on {_redact(self.redis_queue_url)}"
+        return used
 
 
 def _redact(url: str) -> str:
@@ -61,11 +71,17 @@ def ensure_servers(settings: Settings) -> Endpoints:
     data_dir = settings.data_dir.resolve()
     database_url = settings.configured_database_url
     redis_url = settings.configured_redis_url
+    if redis_url and is_cluster_url(redis_url) and not settings.redis_queue_url:
+        raise ValueError(
+            "REDIS_URL names a Redis Cluster, which cannot hold the projector's queue:"
+            " set REDIS_QUEUE_URL to one Redis"
+        )
     endpoints = Endpoints(
         database_url=database_url or start_postgres(data_dir / "postgres"),
         redis_url=redis_url or start_redis(data_dir / "redis"),
         embedded_postgres=database_url is None,
         embedded_redis=redis_url is None,
+        redis_queue_url=settings.redis_queue_url,
     )
     log.info("servers: %s", endpoints.describe())
     return endpoints

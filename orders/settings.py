@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     redis_host: str | None = Field(default=None, alias="REDIS_HOST")
     redis_port: int = Field(default=6379, alias="REDIS_PORT")
     redis_db: int = Field(default=0, ge=0, alias="REDIS_DB")
+    # the queue's Redis (RQ jobs, the wake-up flag, erasure notices, rate limits): one Redis,
+    # apart from the read models' when those are on a cluster (default: the read models' Redis)
+    redis_queue_url: str | None = Field(default=None, alias="REDIS_QUEUE_URL")
 
     data_dir: Path = Field(default=Path(".data"), alias="ORDERS_DATA_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")

@@ -7,10 +7,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
-
 from eventstore import EventStore
-from orders.redis_client import open_redis
+from orders.redis_client import AnyRedis, open_read_redis
 from orders.store import open_store
 from orders.vault import MasterKey
 from projector.redis_sink import RedisSink
@@ -28,7 +26,7 @@ REBUILD_CACHE = 2_000_000  # a rebuild keeps every stream, so it never reads one
 @dataclass
 class Engine:
     store: EventStore
-    redis: Redis | None
+    redis: AnyRedis | None
     live_batch: int = LIVE_BATCH
     rebuild_batch: int = REBUILD_BATCH
     caches: dict[tuple[str, int], StreamCache] = field(default_factory=dict)
@@ -70,5 +68,7 @@ async def open_engine(
     )
     # no retries, a quick connect: a Redis that is down is skipped for the run (PostgreSQL goes
     # on) and caught up later; the socket timeout leaves room for a pipeline of document writes
-    redis = None if redis_url is None else open_redis(redis_url, timeout=5.0, connect_timeout=1.0)
+    redis = (
+        None if redis_url is None else open_read_redis(redis_url, timeout=5.0, connect_timeout=1.0)
+    )
     return Engine(store, redis)

@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from orders.embedded import ensure_servers
+from orders.redis_client import open_redis
 from orders.settings import Settings
 from orders.vault import MasterKey, master_key
 from orders.wakeup import FLAG
@@ -44,12 +46,16 @@ STOPPING = threading.Event()
 class Host:
     """An event loop in a daemon thread, with the engine built on it."""
 
-    def __init__(self, database_url: str, redis_url: str, master: MasterKey | None) -> None:
+    def __init__(
+        self, database_url: str, redis_url: str, queue_url: str, master: MasterKey | None
+    ) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="projector", daemon=True)
         self.thread.start()
         self.engine: Engine = self.call(lambda: open_engine(database_url, redis_url, master=master))
+        # the wake-up flag lives with the queue, which may be another Redis than the documents
+        self.queue = open_redis(queue_url, timeout=5.0, connect_timeout=1.0)
         self.engine.stopping = STOPPING
         # smaller batches make a test's kill land mid-catch-up, a shorter summary shows in a
         # test's log; operators need not touch either
@@ -65,6 +71,7 @@ class Host:
         into the interpreter's exit has its pending tasks destroyed there, and logs it while
         the interpreter is half torn down (the tracebacks that ended every Ctrl-C)."""
         self.call(self.engine.close)
+        self.call(self.queue.aclose)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         if not self.thread.is_alive():
@@ -83,7 +90,10 @@ def host() -> Host:
         if _host is None or _host.pid != os.getpid():
             settings = Settings()
             endpoints = ensure_servers(settings)
-            _host = Host(endpoints.database_url, endpoints.redis_url, master_key(settings))
+            _host = Host(
+                endpoints.database_url, endpoints.redis_url, endpoints.queue_url,
+                master_key(settings),
+            )  # fmt: skip
         return _host
 
 
@@ -99,16 +109,15 @@ def close_host() -> None:
 def wake_up() -> int:
     """After a write: clear the "wake-up queued" flag (a write from now on queues another),
     sequence the feed and catch every projection up. Returns feed positions covered."""
-    engine = host().engine
-    return _followed(lambda: _wake_up(engine))
+    running = host()
+    return _followed(lambda: _wake_up(running.engine, running.queue))
 
 
-async def _wake_up(engine: Engine) -> live.CatchUp:
-    if engine.redis is not None:
-        try:
-            await engine.redis.delete(FLAG)
-        except (RedisError, OSError) as e:  # it expires on its own; the sweep covers the gap
-            log.warning("wake-up flag not cleared: %s", e)
+async def _wake_up(engine: Engine, queue: Redis) -> live.CatchUp:
+    try:
+        await queue.delete(FLAG)
+    except (RedisError, OSError) as e:  # it expires on its own; the sweep covers the gap
+        log.warning("wake-up flag not cleared: %s", e)
     return await live.follow(engine)
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from redis.exceptions import RedisError
 
 from eventstore import StoreUnavailableError
+from orders.redis_client import REDIS_FAILURES
 from projector import checkpoints, locks, pg_sink
 from projector.checkpoints import Checkpoint
 from projector.engine import Engine
@@ -102,7 +102,7 @@ async def redis_ready(
         ):
             return applied
         await reload(conn, sink, projection, checkpoint)
-    except (RedisError, OSError) as e:
+    except REDIS_FAILURES as e:
         log.warning("Redis unavailable for %s (%s); PostgreSQL goes on", projection.name, e)
         return None
     return checkpoint.position
@@ -142,7 +142,7 @@ async def _promote(sink: RedisSink | None, targets: Sequence[Target]) -> None:
             before = await sink.promote(t.projection, t.generation)
             if before and before != t.generation:
                 await sink.drop([(t.projection, before)])
-        except (RedisError, OSError) as e:
+        except REDIS_FAILURES as e:
             log.warning("Redis live generation of %s not set (%s)", t.projection.name, e)
 
 

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from redis.exceptions import RedisError
 
+from orders.redis_client import REDIS_FAILURES
 from projector import checkpoints, locks, pg_sink
 from projector.engine import REBUILD_CACHE, Engine
 from projector.errors import RebuildError
@@ -139,7 +139,7 @@ async def _forget(engine: Engine, generations: list[tuple[Projection, int]]) -> 
     assert engine.sink is not None
     try:
         await engine.sink.drop(generations)
-    except (RedisError, OSError) as e:  # the new generation is dropped again before loading
+    except REDIS_FAILURES as e:  # the new generation is dropped again before loading
         log.warning("Redis keys of abandoned generations left behind (%s)", e)
 
 
@@ -190,7 +190,7 @@ async def _switch_redis(engine: Engine, target: Target) -> bool:
         return False
     try:
         await engine.sink.promote(target.projection, target.generation)
-    except (RedisError, OSError) as e:
+    except REDIS_FAILURES as e:
         log.warning("Redis readers of %s not switched yet (%s)", target.projection.name, e)
         return False
     return True
@@ -211,5 +211,5 @@ async def _drop(
     await asyncio.sleep(DROP_GRACE_SECONDS)
     try:
         await engine.sink.drop([(r.projection, r.replaced) for r in switched])
-    except (RedisError, OSError) as e:
+    except REDIS_FAILURES as e:
         log.warning("old Redis generations left behind (%s)", e)

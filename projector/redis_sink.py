@@ -5,23 +5,27 @@ batch never moves a key back; then the generation's applied position, only ever 
 Each script call is atomic for its documents: a reader sees a document together with its index
 memberships. The applied position is set in a separate call after every document call of the
 batch has succeeded (a pipeline keeps running after a failed command, so it cannot be trusted
-to stop there). Keys are passed as arguments, not KEYS: a generation's keys share no hash slot,
-so this targets one Redis (or a primary with replicas), not Redis Cluster.
+to stop there). A script builds its keys from a prefix it is given; every key of a projection's
+generation carries the same hash tag (`readmodels.keys`), so on Redis Cluster they share a slot,
+and the one key a call names in KEYS sends it to the node that holds them all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
+from orders.redis_client import AnyRedis, queue_evalsha
 from projector.changes import Row
+from readmodels.keys import generation_pattern
 from readmodels.schema import Projection, Table, applied_key, live_generation_key
 
 DOCS_PER_CALL = 500  # bounds how long one script call holds Redis
 CALLS_PER_PIPELINE = 8
 
-# ARGV[1]: the generation's key prefix; ARGV[2]: "1" when the generation is known to be empty
+# KEYS[1]: the table's `pos` hash (it routes the call on a cluster); ARGV[1]: the table's key
+# prefix in the generation; ARGV[2]: "1" when the generation is known to be empty
 # (a bulk load: nothing to compare or unlink); then one document per argument, packed as
 # "<id>\t<position>\t<index names, space-separated>\t<JSON>" (JSON "" deletes; JSON never holds
 # a raw tab, and it comes last anyway). One argument per document keeps the client's cost of
@@ -73,8 +77,10 @@ if tonumber(ARGV[1]) > held then redis.call('SET', KEYS[1], ARGV[1]) end
 return held
 """
 
-# ARGV[1] match pattern, ARGV[2] scan cursor, then the key prefixes to delete (but their `pos`
-# hashes). One SCAN step; returns the next cursor and how many keys went.
+# KEYS[1]: a key of the generation (it routes the call to the node that holds the generation's
+# slot: on a cluster, SCAN inside a script sees that node's keys); ARGV[1] match pattern, ARGV[2]
+# scan cursor, then the key prefixes to delete (but their `pos` hashes). One SCAN step; returns
+# the next cursor and how many keys went.
 DROP = """
 local found = redis.call('SCAN', ARGV[2], 'MATCH', ARGV[1], 'COUNT', 5000)
 local doomed = {}
@@ -102,7 +108,7 @@ return held
 
 
 class RedisSink:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: AnyRedis) -> None:
         self.redis = redis
         self._write = redis.register_script(WRITE)
         self._mark = redis.register_script(MARK_APPLIED)
@@ -114,19 +120,37 @@ class RedisSink:
     ) -> None:
         """Write rows (skipping any document already as new); `empty`: the generation holds
         none of them yet (a bulk load right after `drop`)."""
-        calls: list[list[str | bytes]] = []
+        calls: list[tuple[list[str], list[str | bytes]]] = []
         for table, rows in rows_by_table.items():
-            head = [table.redis_prefix(generation), "1" if empty else "0"]
+            prefix = table.redis_prefix(generation)
+            head: list[str | bytes] = [prefix, "1" if empty else "0"]
             for start in range(0, len(rows), DOCS_PER_CALL):
                 chunk = rows[start : start + DOCS_PER_CALL]
-                calls.append([*head, *(_packed(table, row) for row in chunk)])
+                calls.append(([f"{prefix}pos"], [*head, *(_packed(table, row) for row in chunk)]))
         # a pipeline at a time, each a bounded amount of work for Redis: sending a whole rebuild
         # batch at once would outlast the socket timeout while Redis is still running the first
         for first in range(0, len(calls), CALLS_PER_PIPELINE):
+            await self._pipelined(calls[first : first + CALLS_PER_PIPELINE])
+
+    async def _pipelined(self, calls: list[tuple[list[str], list[str | bytes]]]) -> None:
+        """The write script's calls in one pipeline, by sha. A Redis without the script (new,
+        restarted, flushed; on a cluster, any node) fails the calls it got; after loading it
+        (on every node) the whole pipeline runs again: a call that went through skips its
+        documents the second time (or, in a bulk load, writes the same keys again). By sha
+        alone, not redis-py's script objects: a one-Redis pipeline of those asks SCRIPT EXISTS
+        first, one more round trip per pipeline, and a cluster pipeline refuses them."""
+        for attempt in range(2):
             async with self.redis.pipeline(transaction=False) as pipe:
-                for args in calls[first : first + CALLS_PER_PIPELINE]:
-                    await self._write(args=args, client=pipe)
-                await pipe.execute()
+                for keys, args in calls:
+                    queue_evalsha(pipe, self._write.sha, keys, args)
+                try:
+                    await pipe.execute()
+                except NoScriptError:
+                    if attempt:
+                        raise
+                else:
+                    return
+            await self.redis.script_load(WRITE)
 
     async def applied(self, projection: Projection, generation: int) -> int | None:
         raw = await self.redis.get(applied_key(projection.name, generation))
@@ -158,12 +182,12 @@ class RedisSink:
             await self.forget_applied(projection, generation)
         generations = [(p, g) for p, g in generations if await self.may_hold(p, g)]
         dropped = 0
-        for number in sorted({g for _, g in generations}):
-            tables = [t for p, g in generations if g == number for t in p.tables]
-            prefixes = [t.redis_prefix(number) for t in tables]
+        for projection, number in generations:  # one hash slot each: one node's keys to scan
+            prefixes = [t.redis_prefix(number) for t in projection.tables]
+            route, pattern = [f"{prefixes[0]}pos"], generation_pattern(projection.name, number)
             cursor = b"0"
             while True:
-                cursor, n = await self._drop(args=[f"rm:*:g{number}:*", cursor, *prefixes])
+                cursor, n = await self._drop(keys=route, args=[pattern, cursor, *prefixes])
                 dropped += int(n)
                 if cursor in (b"0", 0, "0"):
                     break

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from redis.exceptions import RedisError
 
 from eventstore import EventStore
+from orders.redis_client import REDIS_FAILURES
 from projector import checkpoints, pg_sink
 from projector.changes import Change, Row, encode, merge
 from projector.checkpoints import Checkpoint
@@ -192,7 +192,7 @@ class Runner:
                 continue
             try:
                 await self.sink.write(t.generation, rows[t])
-            except (RedisError, OSError) as e:
+            except REDIS_FAILURES as e:
                 self._lost_redis(targets, e)
                 return []
             sent.append(t)
@@ -204,7 +204,7 @@ class Runner:
         for t in targets:
             try:
                 await self.sink.mark_applied(t.projection, t.generation, end)
-            except (RedisError, OSError) as e:
+            except REDIS_FAILURES as e:
                 self._lost_redis(targets, e)
                 return
 

@@ -68,7 +68,7 @@ def run(settings: Settings, *, sweep_seconds: float = SWEEP_SECONDS, burst: bool
     sweeper.start()
     log.info("projector: RQ worker on queue %r, sweep every %.0f s", QUEUE, sweep_seconds)
     try:
-        _work(endpoints.redis_url, burst=burst)
+        _work(endpoints.queue_url, burst=burst)
     finally:
         stop.set()
         jobs.STOPPING.set()  # a sweep under way ends after its batch too

@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 
 from orders.metrics import add_metrics
 from orders.notices import ErasureNotices
-from orders.redis_client import open_redis
+from orders.redis_client import open_read_redis, open_redis
 from orders.settings import Settings
 from orders.signed_checkpoints.sink import DirectorySink
 from orders.store import open_sealed_store
@@ -47,28 +47,37 @@ chain's signed checkpoints.
 Operators (bearer `ORDERS_ADMIN_TOKEN`) read where the projections stand and queue rebuilds."""
 
 
-def create_app(settings: Settings, database_url: str, redis_url: str) -> FastAPI:
+def create_app(
+    settings: Settings, database_url: str, redis_url: str, *, queue_url: str | None = None
+) -> FastAPI:
+    """`redis_url`: the read models' Redis (a `redis+cluster://` one: a cluster); `queue_url`:
+    the Redis of the rebuild queue, erasure notices and the rate limiter (default: the same)."""
+    queue = queue_url or redis_url
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[Backends]:
         store, vault = await open_sealed_store(
             database_url, master=master_key(settings), max_size=settings.db_pool_size,
             application_name="query-api",
         )  # fmt: skip
-        notices = ErasureNotices(redis_url)
+        notices = ErasureNotices(queue)
         if vault is not None:  # an erased person's keys go from here at once
             notices.listen(vault.forget)
-        redis = open_redis(redis_url, timeout=REDIS_TIMEOUT_SECONDS)
-        rebuilds = RebuildQueue(redis_url)
+        redis = open_read_redis(redis_url, timeout=REDIS_TIMEOUT_SECONDS)
+        limits = None if queue == redis_url else open_redis(queue, timeout=REDIS_TIMEOUT_SECONDS)
+        rebuilds = RebuildQueue(queue)
         app.state.store, app.state.redis, app.state.rebuilds = store, redis, rebuilds
         app.state.reads = ReadModels(
             RedisSource(redis), PostgresSource(store), wait_seconds=settings.consistency_wait
         )
         try:
-            yield Backends(db_pool=store.pool, redis=redis)
+            yield Backends(db_pool=store.pool, redis=redis, limits=limits)
         finally:
             rebuilds.close()
             await notices.close()
             await redis.aclose()
+            if limits is not None:
+                await limits.aclose()
             await store.close()
 
     async def projections() -> tuple[str, dict[str, Any], Level]:

@@ -11,6 +11,11 @@ of the batch, and each one then asks PostgreSQL.
 
 A script run through here is written for it: it takes its calls' KEYS and ARGV concatenated (a
 fixed number of each per call) and returns one result per call, in order.
+
+On Redis Cluster a command's keys must share a slot: the gets are merged into one MGET per slot
+and a script's calls into one run per slot (the keys a request reads together share a hash tag,
+`readmodels.keys`), all in one pipeline, which the cluster client splits by node. On one Redis
+every key counts as slot 0, so nothing changes there.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import RedisCluster
+from redis.crc import key_slot
 from redis.exceptions import NoScriptError
+
+from orders.redis_client import AnyRedis, queue_evalsha
 
 MAX_KEYS = 1000  # keys per MGET: a huge batch is split rather than held up
 # Summed weight (a page: its limit) per script run: a script blocks Redis while it runs, so a
@@ -46,15 +54,16 @@ class _Call:
 @dataclass
 class _Batch:
     gets: list[_Call]
-    runs: list[tuple[Script, list[_Call]]]
+    runs: list[tuple[Script, int, list[_Call]]]  # script, slot, calls
 
     def futures(self) -> list[asyncio.Future[Any]]:
-        return [c.future for c in self.gets] + [c.future for _, r in self.runs for c in r]
+        return [c.future for c in self.gets] + [c.future for _, _, r in self.runs for c in r]
 
 
 class RedisBatch:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: AnyRedis) -> None:
         self._redis = redis
+        self._cluster = isinstance(redis, RedisCluster)
         self._next = _Batch([], [])
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -72,13 +81,17 @@ class RedisBatch:
     ) -> Any:
         """This call's result of `script` (run together with the other calls of the turn)."""
         future = self._enqueue()
+        slot = self._slot(keys[0]) if keys else 0
         runs = self._next.runs
-        last = runs[-1][1] if runs and runs[-1][0] == script else None
+        last = next((c for s, n, c in reversed(runs) if s == script and n == slot), None)
         if last is None or sum(c.weight for c in last) + weight > MAX_WEIGHT:
             last = []
-            runs.append((script, last))
+            runs.append((script, slot, last))
         last.append(_Call(keys, args, future, weight))
         return await future
+
+    def _slot(self, key: str) -> int:
+        return key_slot(key.encode()) if self._cluster else 0
 
     def _enqueue(self) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
@@ -116,38 +129,49 @@ class RedisBatch:
         for get in batch.gets:
             _settle(get.future, found[start : start + len(get.keys)])
             start += len(get.keys)
-        for (script, calls), result in zip(batch.runs, results, strict=True):
+        for (script, _, calls), result in zip(batch.runs, results, strict=True):
             if isinstance(result, NoScriptError):  # Redis restarted or flushed its scripts
                 result = await self._load_and_run(script, calls)  # noqa: PLW2901
             for call, value in zip(calls, _spread(result, len(calls)), strict=True):
                 _settle(call.future, value)
 
     async def _execute(self, batch: _Batch) -> tuple[list[Any], list[Any]]:
-        keys = [key for get in batch.gets for key in get.keys]
-        if not batch.runs:
+        """The values of the gets' keys in order, and each run's result."""
+        by_slot: dict[int, list[str]] = {}
+        for key in (key for get in batch.gets for key in get.keys):
+            by_slot.setdefault(self._slot(key), []).append(key)
+        if not batch.runs and len(by_slot) <= 1:
+            keys = next(iter(by_slot.values()), [])
             return (await self._redis.mget(keys) if keys else []), []
         async with self._redis.pipeline(transaction=False) as pipe:
-            if keys:
-                pipe.mget(keys)
-            for script, calls in batch.runs:
-                pipe.evalsha(script.sha, *_arguments(calls))
+            for (
+                keys
+            ) in by_slot.values():  # the command, not the method the cluster's pipeline blocks
+                pipe.execute_command("MGET", *keys)
+            for script, _, calls in batch.runs:
+                queue_evalsha(pipe, script.sha, *_arguments(calls))
             results: list[Any] = await pipe.execute(raise_on_error=False)
-        found = results.pop(0) if keys else []
-        if isinstance(found, Exception):
-            raise found
-        return found, results
+        values: dict[str, Any] = {}
+        for keys, found in zip(by_slot.values(), results, strict=False):
+            if isinstance(found, Exception):
+                raise found
+            values.update(zip(keys, found, strict=True))
+        ordered = [values[key] for get in batch.gets for key in get.keys]
+        return ordered, results[len(by_slot) :]
 
     async def _load_and_run(self, script: Script, calls: list[_Call]) -> Any:
         try:
             await self._redis.script_load(script.source)
-            return await self._redis.evalsha(script.sha, *_arguments(calls))
+            keys, args = _arguments(calls)
+            return await self._redis.evalsha(script.sha, len(keys), *keys, *args)
         except Exception as e:  # noqa: BLE001 - handed to the requests that asked
             return e
 
 
-def _arguments(calls: list[_Call]) -> list[Any]:
+def _arguments(calls: list[_Call]) -> tuple[list[Any], list[Any]]:
+    """The KEYS and ARGV of one run of a script for several calls."""
     keys = [key for call in calls for key in call.keys]
-    return [len(keys), *keys, *(arg for call in calls for arg in call.args)]
+    return keys, [arg for call in calls for arg in call.args]
 
 
 def _spread(result: Any, calls: int) -> list[Any]:

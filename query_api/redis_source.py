@@ -17,9 +17,7 @@ import logging
 import time
 from typing import cast
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
+from orders.redis_client import REDIS_FAILURES, AnyRedis
 from query_api.batching import RedisBatch
 from query_api.reads import Page, Read
 from readmodels.schema import PROJECTION_OF, Table, applied_key, live_generation_key
@@ -29,7 +27,8 @@ log = logging.getLogger("query_api.redis")
 GENERATION_SECONDS = 1.0  # how long a live generation read from Redis is trusted
 PAUSE_SECONDS = 1.0  # after a Redis failure, how long reads go straight to PostgreSQL
 
-# Pages, run together (see batching.py): for each page, KEYS applied position and index; ARGV
+# Pages, run together (see batching.py): for each page, KEYS applied position and index (one
+# hash slot: the projection's generation's, like the documents the script reads by prefix); ARGV
 # first rank, last rank, document key prefix. A page's result is {applied} when the projection's
 # documents are not complete (nothing to serve), {applied, size} when the index is empty,
 # {applied, size, body} with body false when a document the index names is gone.
@@ -68,7 +67,7 @@ return pages
 class RedisSource:
     def __init__(
         self,
-        redis: Redis,
+        redis: AnyRedis,
         *,
         generation_seconds: float = GENERATION_SECONDS,
         pause_seconds: float = PAUSE_SECONDS,
@@ -86,7 +85,7 @@ class RedisSource:
             return None
         try:
             return await self._one(table, id_key)
-        except (RedisError, OSError) as e:
+        except REDIS_FAILURES as e:
             self._pause(e)
             return None
 
@@ -95,7 +94,7 @@ class RedisSource:
             return None
         try:
             return await self._page(page)
-        except (RedisError, OSError) as e:
+        except REDIS_FAILURES as e:
             self._pause(e)
             return None
 
@@ -106,7 +105,7 @@ class RedisSource:
         try:
             generation = await self._generation(projection)
             (raw,) = await self._batch.mget(applied_key(projection, generation))
-        except (RedisError, OSError) as e:
+        except REDIS_FAILURES as e:
             self._pause(e)
             return None
         return None if raw is None else int(raw)

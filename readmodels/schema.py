@@ -15,7 +15,8 @@ rebuild fills the next generation beside the live one; the old one is deleted af
 `projection_checkpoints(name, position, generation)` holds each projection's live generation and
 how far it has applied the feed (moved in the same transaction as the rows).
 
-Redis, per table and generation (prefix `rm:<table>:g<generation>:`):
+Redis, per table and generation (prefix `rm:{<projection>:g<generation>}:<table>:`, spelled by
+`readmodels.keys`, whose hash tag keeps a generation in one Redis Cluster slot):
     doc:<id_key>          the document's JSON bytes, exactly as served
     pos                   hash id_key -> feed position of the document (or of its deletion), so
                           a late or replayed write never moves a key back
@@ -25,7 +26,7 @@ Redis, per table and generation (prefix `rm:<table>:g<generation>:`):
                           space-separated: the projector's own bookkeeping, so that a document
                           that changes its filter values leaves its old sets (not for readers)
 `rm:live:<projection>` holds the live generation (the query API reads it; absent = 1).
-`rm:applied:<projection>:g<generation>` is the feed position up to which the Redis documents of
+`rm:{<projection>:g<generation>}:applied` is the feed position up to which the Redis documents of
 that generation are written (set after them): what read-your-writes waits for on the Redis path,
 as `projection_checkpoints.position` is on the PostgreSQL path. While it is absent, the Redis
 documents of that generation are incomplete (never written, flushed, or being reloaded from
@@ -42,6 +43,11 @@ from typing import Any
 
 from domain.catalogue import AGGREGATES
 from domain.entity import Entity
+from readmodels import keys
+from readmodels.keys import applied_key, live_generation_key
+
+__all__ = ["PROJECTIONS", "PROJECTION_OF", "TABLES", "Projection", "Table", "applied_key",
+           "index_value", "live_generation_key"]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +57,18 @@ class Table:
     filters: tuple[tuple[str, str], ...]  # (field, PostgreSQL type) the query API filters on
     # index shapes: each tuple of filter fields gets its own sorted set per value combination
     shapes: tuple[tuple[str, ...], ...]
+    projection: str  # the projection that owns the table (its keys carry that one's hash tag)
 
     @classmethod
-    def of(cls, entity: Entity) -> Table:
-        return cls(entity, entity.name, entity.columns(), entity.shapes)
+    def of(cls, entity: Entity, projection: str) -> Table:
+        return cls(entity, entity.name, entity.columns(), entity.shapes, projection)
 
     @property
     def pg_table(self) -> str:
         return f"rm_{self.name}"
 
     def redis_prefix(self, generation: int) -> str:
-        return f"rm:{self.name}:g{generation}:"
+        return keys.table_prefix(self.projection, self.name, generation)
 
     def index_names(self, doc: dict[str, Any]) -> list[str]:
         """The sorted sets of a document, as the part of their key after `idx:`."""
@@ -98,15 +105,8 @@ class Projection:
 
 
 PROJECTIONS: tuple[Projection, ...] = tuple(
-    Projection(a.entity.name, a.kind, tuple(Table.of(e) for e in a.entities)) for a in AGGREGATES
+    Projection(a.entity.name, a.kind, tuple(Table.of(e, a.entity.name) for e in a.entities))
+    for a in AGGREGATES
 )
 TABLES: dict[str, Table] = {t.name: t for p in PROJECTIONS for t in p.tables}
 PROJECTION_OF: dict[str, Projection] = {t.name: p for p in PROJECTIONS for t in p.tables}
-
-
-def live_generation_key(projection: str) -> str:
-    return f"rm:live:{projection}"
-
-
-def applied_key(projection: str, generation: int) -> str:
-    return f"rm:applied:{projection}:g{generation}"

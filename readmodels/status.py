@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 
 from eventstore import EventStore, HorizonBlocker
 from readmodels.schema import PROJECTIONS, applied_key, live_generation_key
@@ -49,7 +50,7 @@ class Status:
     projections: list[ProjectionStatus]
 
 
-async def read_status(store: EventStore, redis: Redis | None) -> Status:
+async def read_status(store: EventStore, redis: Redis | RedisCluster | None) -> Status:
     feed = await store.feed_status()
     names = [p.name for p in PROJECTIONS]
     async with store.connection() as conn:
@@ -81,21 +82,32 @@ async def read_status(store: EventStore, redis: Redis | None) -> Status:
 
 
 async def _redis_positions(
-    redis: Redis | None, names: list[str]
+    redis: Redis | RedisCluster | None, names: list[str]
 ) -> dict[str, tuple[int, int | None]]:
     if redis is None:
         return {}
     try:
-        lives = await redis.mget([live_generation_key(n) for n in names])
+        lives = await _mget(redis, [live_generation_key(n) for n in names])
         generations = [1 if raw is None else int(raw) for raw in lives]
         keys = [applied_key(n, g) for n, g in zip(names, generations, strict=True)]
-        applied = await redis.mget(keys)
-    except (RedisError, OSError):
+        applied = await _mget(redis, keys)
+    except (
+        RedisError,
+        RedisClusterException,
+        OSError,
+    ):  # a cluster that reaches no node: the latter
         return {}
     return {
         n: (g, None if a is None else int(a))
         for n, g, a in zip(names, generations, applied, strict=True)
     }
+
+
+async def _mget(redis: Redis | RedisCluster, keys: list[str]) -> list[Any]:
+    """Each projection's keys hash to a slot of their own: on a cluster, an MGET per slot."""
+    if isinstance(redis, RedisCluster):
+        return await redis.mget_nonatomic(keys)
+    return await redis.mget(keys)
 
 
 def render(status: Status) -> str:

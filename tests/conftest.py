@@ -20,12 +20,20 @@ import migrations
 from command_api.app import create_app
 from eventstore import EventStore
 from orders.embedded import Endpoints, ensure_servers, stop_postgres, stop_redis
+from orders.rediscluster import LocalCluster, start_cluster
 from orders.settings import Settings
 from projector.engine import Engine, open_engine
 from tests.keys import MASTER
 from tests.projection import PROJECTOR_REDIS_DB
 from tests.projection import with_redis_db as with_projector_db
-from tests.query import QUERY_REDIS_DB, Projected, query_client, query_settings, with_redis_db
+from tests.query import (
+    QUERY_REDIS_DB,
+    Projected,
+    flushed,
+    query_client,
+    query_settings,
+    with_redis_db,
+)
 from tests.shop import Shop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,18 +186,24 @@ async def projected(database_url: str, servers: Endpoints) -> AsyncIterator[Proj
 async def query_api(database_url: str, projected: Projected) -> AsyncIterator[httpx.AsyncClient]:
     """The query API app over ASGI, its lifespan run, on the test's database and read models."""
     settings = query_settings(TEST_DATA)
-    async with query_client(settings, database_url, projected.redis_url) as client:
+    async with query_client(
+        settings, database_url, projected.redis_url, projected.queue_url
+    ) as client:
         yield client
 
 
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A three-master Redis Cluster of the session's own, for the read side's cluster tests."""
+    cluster = start_cluster(tmp_path_factory.mktemp("redis-cluster"))
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-async def redis_url(servers: Endpoints) -> AsyncIterator[str]:
+async def redis_url(servers: Endpoints) -> str:
     """The projector tests' own Redis database, empty."""
-    url = with_projector_db(servers.redis_url, PROJECTOR_REDIS_DB)
-    redis = Redis.from_url(url)
-    await redis.flushdb()
-    yield url
-    await redis.aclose()
+    return await flushed(with_projector_db(servers.redis_url, PROJECTOR_REDIS_DB))
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import httpx
 from redis.asyncio import Redis
 
 from eventstore import EventStore
+from orders.redis_client import AnyRedis
 from orders.settings import Settings
 from projector import live
 from projector.engine import Engine, open_engine
@@ -39,6 +40,16 @@ def with_redis_db(url: str, db: int) -> str:
     return urlunsplit(parts._replace(path=f"/{db}"))
 
 
+async def flushed(url: str) -> str:
+    """`url`, its Redis database emptied first."""
+    redis = Redis.from_url(url)
+    try:
+        await redis.flushdb()
+    finally:
+        await redis.aclose()
+    return url
+
+
 def query_settings(data_dir: Path, **values: Any) -> Settings:
     defaults: dict[str, Any] = {
         "RATE_LIMIT_ENABLED": "false",
@@ -51,9 +62,9 @@ def query_settings(data_dir: Path, **values: Any) -> Settings:
 
 @asynccontextmanager
 async def query_client(
-    settings: Settings, database_url: str, redis_url: str
+    settings: Settings, database_url: str, redis_url: str, queue_url: str | None = None
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, database_url, redis_url)
+    app = create_app(settings, database_url, redis_url, queue_url=queue_url)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5001))
         async with httpx.AsyncClient(transport=transport, base_url="http://queries") as client:
@@ -65,9 +76,10 @@ class Projected:
     """The test's read models and the projector that fills them."""
 
     engine: Engine
-    redis: Redis  # the read models' Redis database, for tests that tamper with it
+    redis: AnyRedis  # the read models' Redis database, for tests that tamper with it
     redis_url: str
     database_url: str
+    queue_url: str | None = None  # the queue's Redis, when not the read models' (a cluster's)
 
     @property
     def store(self) -> EventStore:

@@ -81,10 +81,11 @@ def _backends_lifespan(lifespan: Lifespan | None, live: Backends) -> Callable[..
             return
         async with lifespan(app) as given:
             live.db_pool, live.redis = given.db_pool, given.redis
+            live.limits = given.redis if given.limits is None else given.limits
             try:
                 yield
             finally:
-                live.db_pool, live.redis = None, None
+                live.db_pool, live.redis, live.limits = None, None, None
 
     return run
 
@@ -119,7 +120,7 @@ def build_app(
         )
         middleware.append(
             Middleware(
-                RateLimitMiddleware, limiter=limiter, redis=lambda: live.redis, proxies=proxies
+                RateLimitMiddleware, limiter=limiter, redis=lambda: live.limits, proxies=proxies
             )
         )
     middleware.append(Middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes))

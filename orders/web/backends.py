@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from psycopg_pool import AsyncConnectionPool
-from redis.asyncio import Redis
+
+from orders.redis_client import AnyRedis
 
 
 @dataclass(slots=True)
@@ -17,4 +18,6 @@ class Backends:
     """What the health check probes and the rate limiter counts in; either may be absent."""
 
     db_pool: AsyncConnectionPool | None = None
-    redis: Redis | None = None
+    redis: AnyRedis | None = None  # the API's Redis (the query API's: the read models')
+    # where the rate limiter counts, when not in `redis` (the queue's Redis, REDIS_QUEUE_URL)
+    limits: AnyRedis | None = None

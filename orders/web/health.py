@@ -30,9 +30,9 @@ from typing import Any, Literal
 
 from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
-from redis.asyncio import Redis
 from starlette.responses import JSONResponse
 
+from orders.redis_client import AnyRedis
 from orders.web.backends import Backends
 
 log = logging.getLogger("orders.web.health")
@@ -94,7 +94,7 @@ async def check_database(pool: AsyncConnectionPool | None, seconds: float) -> tu
     return report, level
 
 
-async def check_redis(redis: Redis | None, seconds: float) -> tuple[Report, Level]:
+async def check_redis(redis: AnyRedis | None, seconds: float) -> tuple[Report, Level]:
     down: tuple[Report, Level] = ({"status": "down", "health": "degraded"}, "degraded")
     if redis is None:
         return down

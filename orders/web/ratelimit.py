@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from orders.redis_client import AnyRedis
 from orders.web.clientip import TrustedProxies, client_ip
 from orders.web.docs import ASSETS
 from orders.web.errors import error_response
@@ -84,7 +84,7 @@ class RateLimiter:
         self._paused_until = 0.0
         self._failing = False
 
-    async def hit(self, redis: Redis | None, key: str) -> Verdict | None:
+    async def hit(self, redis: AnyRedis | None, key: str) -> Verdict | None:
         if redis is None or time.monotonic() < self._paused_until:
             return None
         try:
@@ -106,7 +106,7 @@ class RateLimiter:
             reset_after=max(1, ttl),
         )
 
-    async def _count(self, redis: Redis, key: str) -> tuple[int, int]:
+    async def _count(self, redis: AnyRedis, key: str) -> tuple[int, int]:
         try:
             result = await redis.evalsha(_COUNT_SHA, 1, key, self.period)
         except NoScriptError:  # first use on this server, or after SCRIPT FLUSH / a restart
@@ -123,7 +123,7 @@ class RateLimitMiddleware:
         self,
         app: ASGIApp,
         limiter: RateLimiter,
-        redis: Callable[[], Redis | None],
+        redis: Callable[[], AnyRedis | None],
         proxies: TrustedProxies,
     ) -> None:
         self.app = app

@@ -49,6 +49,8 @@ ROWS = (
     "feed read, plain personal values through the vault",
     "store copy, plain personal values sealed",
     "feed read of the copy, sealed values opened",
+    "rebuild of every projection to a 3-master Redis Cluster",
+    "Redis reads from a 3-master Redis Cluster",
 )
 
 

@@ -99,7 +99,7 @@ async def test_a_rebuild_while_writes_go_on_keeps_answering_and_loses_no_event(
     assert await postgres_docs(engine.store) == expected
     assert await redis_docs(engine.redis) == expected
     assert misses == []
-    assert await engine.redis.keys("rm:*:g1:*") == []  # the old generation is gone
+    assert await engine.redis.keys("rm:{*:g1}:*") == []  # the old generation is gone
     async with engine.store.pool.connection() as conn:
         cur = await conn.execute("SELECT count(*) FROM rm_orders WHERE generation = 1")
         assert await cur.fetchone() == (0,)

@@ -32,6 +32,7 @@ LAYERS: dict[str, set[str]] = {
         "orders",
         "readmodels",
         "projector",
+        "query_api",  # `orders bench cluster` drives its Redis source in process, as the projector
         "launch",
         "migrations",
     },

@@ -1,0 +1,46 @@
+"""The read models' Redis keys: one hash slot per projection's generation, so the scripts and
+pipelines that touch several of its keys are legal on Redis Cluster."""
+
+from __future__ import annotations
+
+from redis.crc import key_slot
+
+from readmodels.keys import applied_key, generation_pattern, live_generation_key
+from readmodels.schema import PROJECTIONS
+
+
+def _slot(key: str) -> int:
+    return key_slot(key.encode())
+
+
+def test_every_key_of_a_generation_shares_the_slot_of_its_applied_position() -> None:
+    for projection in PROJECTIONS:
+        for generation in (1, 2, 17):
+            slot = _slot(applied_key(projection.name, generation))
+            for table in projection.tables:
+                prefix = table.redis_prefix(generation)
+                filters = {f: 1 for f, _ in table.filters}
+                keys = [f"{prefix}doc:42", f"{prefix}pos", f"{prefix}sets", f"{prefix}idx:all"]
+                keys += [
+                    table.shape_key(generation, {f: filters[f] for f in s}) for s in table.shapes
+                ]
+                assert {_slot(k) for k in keys} == {slot}, (projection.name, table.name)
+
+
+def test_the_scan_pattern_of_a_generation_matches_its_keys_and_no_other_generations() -> None:
+    projection = PROJECTIONS[0]
+    pattern = generation_pattern(projection.name, 1)
+    assert pattern.endswith("*")
+    stem = pattern[:-1]
+    assert projection.tables[0].redis_prefix(1).startswith(stem)
+    assert applied_key(projection.name, 1).startswith(stem)
+    assert not projection.tables[0].redis_prefix(11).startswith(stem)
+    assert not PROJECTIONS[1].tables[0].redis_prefix(1).startswith(stem)
+
+
+def test_projections_and_generations_hash_apart() -> None:
+    """Different tags: a cluster can put them on different nodes (one slot for all would
+    make a cluster one node)."""
+    slots = {_slot(applied_key(p.name, g)) for p in PROJECTIONS for g in (1, 2)}
+    assert len(slots) == 2 * len(PROJECTIONS)
+    assert live_generation_key("products") == "rm:live:products"  # read alone: untagged
