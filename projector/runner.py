@@ -13,6 +13,13 @@ The work overlaps: while one batch is written (on the runner's own connection, w
 the locks), the next is read ahead and folded (on other pooled connections). Writes stay in
 order; a write that fails stops the run, and what was folded past it is dropped with the cache
 (the next run starts from the checkpoint, where the cache no longer stands).
+
+An event that cannot be applied to a projection (reading, decoding, folding or rendering it
+raises: a bad upcaster, a bug in a document function) stops that projection only: the batch is
+dropped, the event is found (`poison.locate`), recorded (`failures.record`: the traceback is
+logged the first time, one line on later tries), and the target goes on up to the event before
+it and no further in this run; the others go on. Nothing is skipped: the next run tries the
+projection again from there (the live runner after a backoff, `live.py`).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import psycopg
 from redis.exceptions import RedisError
 
 from eventstore import EventStore
-from projector import checkpoints, pg_sink
+from projector import checkpoints, failures, pg_sink, poison
 from projector.changes import Change, Row, encode, merge
 from projector.checkpoints import Checkpoint
 from projector.feed import FeedBatch, FeedEvent, read_batch
@@ -49,6 +56,9 @@ class Target:
     cache: StreamCache
     redis_position: int | None = None  # None: Redis is not written
     position: int = field(init=False)  # PostgreSQL position once the writes under way are done
+    # set when an event raised: the target stops at the event before it, in this run
+    poison: failures.Poison | None = None
+    recorded: failures.Recorded | None = None
 
     def __post_init__(self) -> None:
         self.position = self.checkpoint.position
@@ -56,6 +66,19 @@ class Target:
     @property
     def generation(self) -> int:
         return self.checkpoint.generation
+
+    @property
+    def stop(self) -> int | None:
+        """The position this target goes no further than (None: the feed head)."""
+        return None if self.poison is None else self.poison.position - 1
+
+    def moving(self) -> list[int]:
+        """Its positions (PostgreSQL, Redis) that are still to move."""
+        held = (
+            [self.position] if self.redis_position is None else [self.position, self.redis_position]
+        )
+        stop = self.stop
+        return held if stop is None else [p for p in held if p < stop]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,16 +139,25 @@ class Runner:
         self, conn: psycopg.AsyncConnection[Any], targets: Sequence[Target]
     ) -> Step | None:
         head = self.head = (await self.store.feed_head()).position
-        positions = [t.position for t in targets]
-        positions += [t.redis_position for t in targets if t.redis_position is not None]
+        positions = [p for t in targets for p in t.moving()]
         start = min(positions, default=head)
         if start >= head:
             return None
-        upto = min([p for p in positions if p > start] + [head])
-        due = [t for t in targets if start in (t.position, t.redis_position)]
+        stops = [stop for t in targets if (stop := t.stop) is not None and stop > start]
+        upto = min([p for p in positions if p > start] + stops + [head])
+        due = [t for t in targets if start in t.moving()]
         types = tuple(sorted({t.projection.stream_type for t in due}))
-        batch = await self._read((start, upto, types))
-        rows = await self._fold(due, batch, start)
+        try:
+            batch = await self._read((start, upto, types))
+            rows = await self._fold(due, batch, start)
+        except _FoldError as e:
+            await self._stop(conn, [e.target], start, upto, e.error)
+            return Step(start, start, head, 0, 0)
+        except Exception as e:
+            if not failures.is_the_events(e):
+                raise
+            await self._stop(conn, due, start, upto, e)
+            return Step(start, start, head, 0, 0)
         await self._written()
         to_save = [t for t in due if t.position == start]
         to_publish = [t for t in due if t.redis_position == start]
@@ -144,11 +176,39 @@ class Runner:
         rows: dict[Target, Rows] = {}
         for t in due:
             events = by_type[t.projection.stream_type]
-            changes = await advance(
-                self.store, t.projection, t.cache, events, start=start, end=batch.end
-            )
-            rows[t] = _by_table(t.projection, merge(changes))
+            try:
+                changes = await advance(
+                    self.store, t.projection, t.cache, events, start=start, end=batch.end
+                )
+                rows[t] = _by_table(t.projection, merge(changes))
+            except Exception as e:
+                t.cache.forget()  # some of its streams were folded past the batch's start
+                if not failures.is_the_events(e):
+                    raise
+                raise _FoldError(t, e) from e
         return rows
+
+    async def _stop(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        suspects: list[Target],
+        start: int,
+        upto: int,
+        error: Exception,
+    ) -> None:
+        """A batch raised: find, record and log the event that made each suspect fail; raise
+        `error` if none did (it was not an event's, or did not happen again)."""
+        self._forget_ahead()
+        await self._written()  # the connection is free, and what was written before stands
+        found = False
+        for t in suspects:
+            t.poison = await poison.locate(self.store, t.projection, start, upto, self.batch_size)
+            if t.poison is not None:
+                found = True
+                t.recorded = await failures.record(conn, t.checkpoint, t.poison)
+                _log_stop(t, t.poison, t.recorded)
+        if not found:
+            raise error
 
     async def _written(self) -> None:
         """Wait for the write under way (raising what made it fail)."""
@@ -239,6 +299,34 @@ class Runner:
         if self._ahead is not None:
             self._ahead[1].cancel()
             self._ahead = None
+
+
+class _FoldError(Exception):
+    """Folding a batch for `target` raised `error` (theirs: the other targets are not suspects,
+    their caches are intact)."""
+
+    def __init__(self, target: Target, error: Exception) -> None:
+        super().__init__(str(error))
+        self.target, self.error = target, error
+
+
+def _log_stop(target: Target, found: failures.Poison, recorded: failures.Recorded) -> None:
+    """The traceback once per new failure; one line per later try."""
+    where = (
+        f"{target.projection.name} ({target.checkpoint.slot.name.lower()}, g{target.generation})"
+    )
+    event = f"event at feed position {found.position} ({found.event_type}, id {found.event_id})"
+    if recorded.new:
+        log.error(
+            "%s cannot apply the %s: %s. It stops at %d; the other projections go on; tried"
+            " again in %.0f s", where, event, found.line, found.position - 1,
+            recorded.retry_seconds, exc_info=found.error,
+        )  # fmt: skip
+    else:
+        log.warning(
+            "%s still cannot apply the %s (try %d): %s; tried again in %.0f s",
+            where, event, recorded.attempts, found.line, recorded.retry_seconds,
+        )  # fmt: skip
 
 
 def _retrieved(task: asyncio.Task[FeedBatch]) -> None:
