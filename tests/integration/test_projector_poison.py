@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,7 +23,7 @@ from readmodels.schema import PROJECTIONS
 from readmodels.status import ProjectionStatus, read_status
 from tests.conftest import TEST_DATA
 from tests.keys import MASTER
-from tests.projection import postgres_docs, redis_docs
+from tests.projection import postgres_docs, redis_docs, worker_env
 from tests.query import Projected, query_client, query_settings
 from tests.shop import Shop
 
@@ -49,6 +51,14 @@ def poison_products(monkeypatch: pytest.MonkeyPatch) -> None:
 
     poisoned = dataclasses.replace(decider, evolve=evolve)
     monkeypatch.setattr(changes, "DECIDERS", {**DECIDERS, "product": poisoned})
+
+
+def _projections_status(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`orders projections status`, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "launch.cli", "projections", "status"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
 
 
 async def by_name(engine: Engine) -> dict[str, ProjectionStatus]:
@@ -213,3 +223,9 @@ async def test_an_event_that_cannot_be_decoded_is_named_by_every_status_surface(
     )  # fmt: skip
     assert 'orders_projection_failing{projection="products"} 1.0' in metrics.text
     assert 'orders_projection_failing{projection="categories"} 0.0' in metrics.text
+    cli = _projections_status(worker_env(database_url, projected.redis_url))
+    assert cli.returncode == 0, cli.stderr
+    assert (
+        f"failing: products stopped at feed position {position - 1:,}; the event at"
+        f" {position:,} (ProductCreated, id {bogus.event_id}) raises EventSchemaError:"
+    ) in cli.stdout
