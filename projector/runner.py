@@ -149,16 +149,16 @@ class Runner:
         types = tuple(sorted({t.projection.stream_type for t in due}))
         try:
             batch = await self._read((start, upto, types))
-            rows = await self._fold(due, batch, start)
-        except _FoldError as e:
-            await self._stop(conn, [e.target], start, upto, e.error)
-            return Step(start, start, head, 0, 0)
-        except Exception as e:
+        except Exception as e:  # an event that cannot be read (upcast, unsealed, decoded)
             if not failures.is_the_events(e):
                 raise
-            await self._stop(conn, due, start, upto, e)
+            await self._stop(conn, [(t, e) for t in due], start, upto)
             return Step(start, start, head, 0, 0)
+        rows, failed = await self._fold(due, batch, start)
         await self._written()
+        if failed:  # the others' rows go on being written; these stay where they were
+            await self._stop(conn, failed, start, batch.end)
+            due = [t for t in due if t in rows]
         to_save = [t for t in due if t.position == start]
         to_publish = [t for t in due if t.redis_position == start]
         for t in to_save:
@@ -169,11 +169,15 @@ class Runner:
         written = sum(len(r) for by_table in rows.values() for r in by_table.values())
         return Step(start, batch.end, head, len(batch.events), written)
 
-    async def _fold(self, due: list[Target], batch: FeedBatch, start: int) -> dict[Target, Rows]:
+    async def _fold(
+        self, due: list[Target], batch: FeedBatch, start: int
+    ) -> tuple[dict[Target, Rows], list[tuple[Target, Exception]]]:
+        """Each target's rows for the batch, and the targets whose fold raised (with what)."""
         by_type: dict[str, list[FeedEvent]] = {t.projection.stream_type: [] for t in due}
         for e in batch.events:
             by_type[e.stream_type].append(e)
         rows: dict[Target, Rows] = {}
+        failed: list[tuple[Target, Exception]] = []
         for t in due:
             events = by_type[t.projection.stream_type]
             try:
@@ -185,30 +189,28 @@ class Runner:
                 t.cache.forget()  # some of its streams were folded past the batch's start
                 if not failures.is_the_events(e):
                     raise
-                raise _FoldError(t, e) from e
-        return rows
+                failed.append((t, e))
+        return rows, failed
 
     async def _stop(
         self,
         conn: psycopg.AsyncConnection[Any],
-        suspects: list[Target],
+        suspects: list[tuple[Target, Exception]],
         start: int,
         upto: int,
-        error: Exception,
     ) -> None:
-        """A batch raised: find, record and log the event that made each suspect fail; raise
-        `error` if none did (it was not an event's, or did not happen again)."""
+        """Positions start+1..upto raised for these targets: find, record and log the event
+        that makes each fail; raise what was raised if none is found (it was not an event's,
+        or did not happen again), so that a failure never goes unseen."""
         self._forget_ahead()
         await self._written()  # the connection is free, and what was written before stands
-        found = False
-        for t in suspects:
+        for t, _ in suspects:
             t.poison = await poison.locate(self.store, t.projection, start, upto, self.batch_size)
             if t.poison is not None:
-                found = True
                 t.recorded = await failures.record(conn, t.checkpoint, t.poison)
                 _log_stop(t, t.poison, t.recorded)
-        if not found:
-            raise error
+        if all(t.poison is None for t, _ in suspects):
+            raise suspects[0][1]
 
     async def _written(self) -> None:
         """Wait for the write under way (raising what made it fail)."""
@@ -299,15 +301,6 @@ class Runner:
         if self._ahead is not None:
             self._ahead[1].cancel()
             self._ahead = None
-
-
-class _FoldError(Exception):
-    """Folding a batch for `target` raised `error` (theirs: the other targets are not suspects,
-    their caches are intact)."""
-
-    def __init__(self, target: Target, error: Exception) -> None:
-        super().__init__(str(error))
-        self.target, self.error = target, error
 
 
 def _log_stop(target: Target, found: failures.Poison, recorded: failures.Recorded) -> None:
