@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from loadtest import bench_api, bench_eventstore, bench_projector, generators
+from loadtest import bench_api, bench_eventstore, bench_poison, bench_projector, generators
 from loadtest.stats import Row, markdown, save
 from orders.embedded import ensure_servers
 from orders.settings import Settings
 
 log = logging.getLogger("loadtest.bench")
+
+POISON_EVENTS = 50_000  # caught up four times in batches of 100: enough to weigh every move
 
 
 def run(
@@ -36,6 +38,9 @@ def run(
         url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_projector")
         redis_url = bench_projector.own_redis_db(endpoints.redis_url)
         rows += asyncio.run(bench_projector.measure(url, redis_url, events))
+    if suite in {"poison", "all"}:
+        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_poison")
+        rows += asyncio.run(bench_poison.measure(url, min(events, POISON_EVENTS)))
     print(markdown(rows))  # noqa: T201
     out = settings.data_dir.resolve() / "bench" / f"{suite}.json"
     save(rows, out)

@@ -1,22 +1,28 @@
 """Finding the event a projection cannot apply: when reading, decoding, folding or rendering a
 batch raises, which event of the projection's streams is the first that does.
 
-The batch is tried again for that projection alone, on prefixes of its events (each from the
-batch's start, with folded streams of its own, through the same read and fold as the runner's):
-1, 2, 4, ... events until a prefix raises, then halving between the last prefix that applied
-and the first that did not. Event N is the last of the shortest prefix that raises: the events
-before it apply, so the projection can stop at N - 1 with nothing skipped. That costs about
-log2(k) reads and folds of at most 2k events, k being N's rank in the batch: a retry, whose
-batch starts just before N, finds it in one or two tries.
+The batch is applied again for that projection alone, through the same read and fold as the
+runner's, in chunks carried on one set of folded streams: 1, 2, 4, ... events, then CHUNK at a
+time. The first chunk that raises holds the event; halving it (each half applied from the
+chunk's start, from the streams as the pass held them there) finds it: the last event of the
+shortest prefix that raises. The events before it apply, so the projection can stop at N - 1
+with nothing skipped. That costs one pass over the events up to N (in chunks: one read per
+CHUNK events) plus about log2(CHUNK) small ones; a retry, whose batch starts just before N,
+finds it in one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from eventstore import EventStore, FeedIdentity
+from projector.changes import Folded
 from projector.failures import Poison, is_the_events
 from projector.feed import read_batch
 from projector.states import StreamCache, advance
 from readmodels.schema import Projection
+
+CHUNK = 128  # events applied at a time: one read each, and at most 7 halvings at the end
 
 
 async def locate(
@@ -30,32 +36,79 @@ async def locate(
     )
     if not ids:
         return None
-    applied, failing = 0, 1
-    while (error := await _raised(store, projection, start, ids[:failing])) is None:
-        if failing == len(ids):
-            return None
-        applied, failing = failing, min(failing * 2, len(ids))
+    at, size, cache = start, 1, StreamCache(len(ids))
+    first = 0
+    while first < len(ids):
+        chunk = ids[first : first + size]
+        before = _before(cache, at, chunk)
+        error = await _raised(store, projection, at, chunk, cache)
+        if error is not None:
+            return await _halved(store, projection, chunk, error, before)
+        at, first, size = chunk[-1].feed_position, first + size, min(size * 2, CHUNK)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """The streams of a chunk as the pass held them before applying it: what the halving
+    starts from (folded streams are immutable, so holding them is a snapshot), so that it does
+    not read them back from the store."""
+
+    at: int
+    held: dict[str, Folded]
+    complete: bool  # the chunk's streams it does not hold have no event yet
+
+    def cache(self) -> StreamCache:
+        cache = StreamCache(max(len(self.held), 1))
+        cache.align(self.at)
+        cache.complete = self.complete
+        for stream_id, folded in self.held.items():
+            cache.put(stream_id, folded)
+        return cache
+
+
+def _before(cache: StreamCache, at: int, chunk: list[FeedIdentity]) -> _Before:
+    if cache.position != at:  # a fresh cache: it starts at `at`
+        return _Before(at, {}, at == 0)
+    held = {e.stream_id: f for e in chunk if (f := cache.get(e.stream_id)) is not None}
+    return _Before(at, held, cache.complete)
+
+
+async def _halved(
+    store: EventStore,
+    projection: Projection,
+    chunk: list[FeedIdentity],
+    error: BaseException,
+    before: _Before,
+) -> Poison:
+    """The event of `chunk` (whose events, applied after `before.at`, raise `error`) that
+    raises."""
+    applied, failing = 0, len(chunk)
     while failing - applied > 1:
         middle = (applied + failing) // 2
-        raised = await _raised(store, projection, start, ids[:middle])
+        raised = await _raised(store, projection, before.at, chunk[:middle], before.cache())
         if raised is None:
             applied = middle
         else:
             failing, error = middle, raised
-    bad = ids[failing - 1]
+    bad = chunk[failing - 1]
     return Poison(bad.feed_position, bad.event_id, bad.stream_id, bad.type, error)
 
 
 async def _raised(
-    store: EventStore, projection: Projection, start: int, events: list[FeedIdentity]
+    store: EventStore,
+    projection: Projection,
+    start: int,
+    events: list[FeedIdentity],
+    cache: StreamCache,
 ) -> BaseException | None:
-    """What applying these events (the first ones after `start`) raises, if it is theirs."""
+    """What applying these events (the first ones after `start`) raises, if it is theirs;
+    `cache` holds the streams as of `start` and is brought to the last event."""
     try:
         batch = await read_batch(
             store, start, events[-1].feed_position,
             stream_types=(projection.stream_type,), limit=len(events),
         )  # fmt: skip
-        cache = StreamCache(len(events))
         await advance(store, projection, cache, batch.events, start=start, end=batch.end)
     except Exception as e:
         if not is_the_events(e):

@@ -43,32 +43,42 @@ def upgrade() -> None:
             PRIMARY KEY (name, slot)
         );
 
-        CREATE FUNCTION projection_failure_passed() RETURNS trigger LANGUAGE plpgsql AS $$
+        -- the live checkpoints move together, one statement per batch: one DELETE for all
+        CREATE FUNCTION projection_failures_passed_live() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP = 'DELETE' THEN
-                DELETE FROM projection_failures WHERE name = OLD.name AND slot = TG_ARGV[0];
-                RETURN NULL;
-            END IF;
-            DELETE FROM projection_failures
-            WHERE name = NEW.name AND slot = TG_ARGV[0]
-              AND (position <= NEW.position OR generation <> NEW.generation);
+            DELETE FROM projection_failures f USING moved m
+            WHERE f.slot = 'live' AND f.name = m.name
+              AND (f.position <= m.position OR f.generation <> m.generation);
             RETURN NULL;
         END $$;
-
         CREATE TRIGGER projection_checkpoints_failure_passed
-            AFTER UPDATE OF position, generation ON projection_checkpoints
-            FOR EACH ROW EXECUTE FUNCTION projection_failure_passed('live');
+            AFTER UPDATE ON projection_checkpoints REFERENCING NEW TABLE AS moved
+            FOR EACH STATEMENT EXECUTE FUNCTION projection_failures_passed_live();
+
+        -- a rebuild moves once per large batch, starts (insert or reset) and ends (delete)
+        CREATE FUNCTION projection_failures_passed_rebuild() RETURNS trigger LANGUAGE plpgsql
+        AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' THEN
+                DELETE FROM projection_failures WHERE name = OLD.name AND slot = 'rebuild';
+            ELSE
+                DELETE FROM projection_failures
+                WHERE name = NEW.name AND slot = 'rebuild'
+                  AND (position <= NEW.position OR generation <> NEW.generation);
+            END IF;
+            RETURN NULL;
+        END $$;
         CREATE TRIGGER projection_rebuilds_failure_passed
-            AFTER INSERT OR UPDATE OF position, generation OR DELETE ON projection_rebuilds
-            FOR EACH ROW EXECUTE FUNCTION projection_failure_passed('rebuild');
+            AFTER INSERT OR UPDATE OR DELETE ON projection_rebuilds
+            FOR EACH ROW EXECUTE FUNCTION projection_failures_passed_rebuild();
         """
     )
 
 
 def downgrade() -> None:
     op.execute(
-        "DROP TABLE projection_failures;"
-        " DROP TRIGGER projection_checkpoints_failure_passed ON projection_checkpoints;"
+        "DROP TRIGGER projection_checkpoints_failure_passed ON projection_checkpoints;"
         " DROP TRIGGER projection_rebuilds_failure_passed ON projection_rebuilds;"
-        " DROP FUNCTION projection_failure_passed()"
+        " DROP FUNCTION projection_failures_passed_live(), projection_failures_passed_rebuild();"
+        " DROP TABLE projection_failures"
     )

@@ -10,11 +10,14 @@ import logging
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from domain import codec
 from domain.catalogue import DECIDERS
+from domain.product import ProductCreated
 from eventstore import Expect, NewEvent, StreamAppend
 from projector import changes, live, rebuild
 from projector.engine import Engine, open_engine
@@ -229,3 +232,35 @@ async def test_an_event_that_cannot_be_decoded_is_named_by_every_status_surface(
         f"failing: products stopped at feed position {position - 1:,}; the event at"
         f" {position:,} (ProductCreated, id {bogus.event_id}) raises EventSchemaError:"
     ) in cli.stdout
+
+
+def _created(id_key: int, name: str) -> StreamAppend:
+    type_name, version, data = codec.encode(ProductCreated(id_key, name, Decimal("1.00"), 5, 1))
+    return StreamAppend(f"product-{id_key}", Expect.NO_STREAM, [NewEvent(type_name, data, version)])
+
+
+@pytest.mark.parametrize(("before", "batch"), [(0, 1000), (300, 1000), (300, 7), (1000, 64)])
+async def test_the_event_is_found_wherever_it_sits_and_everything_before_it_is_applied(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, before: int, batch: int
+) -> None:
+    """Wherever the event sits in a batch (first, in a later chunk of the search, in a later
+    batch), the projection ends exactly before it, with every product before it written."""
+    store = engine.store
+    for first in range(1, before + 1, 100):  # products of their own streams, 100 per append
+        await store.append(
+            [_created(i, f"P{i}") for i in range(first, min(first + 100, before + 1))]
+        )
+    await store.append([_created(before + 1, POISON)])
+    await store.append([_created(before + 2, "After")])
+    engine.live_batch = batch
+    with monkeypatch.context() as patch:
+        poison_products(patch)
+        await live.follow(engine)
+        status = await by_name(engine)
+
+    failing = status["products"].failing
+    assert failing is not None
+    [created] = await store.read_stream(f"product-{before + 1}")
+    assert failing.event_id == created.event_id
+    assert status["products"].position == failing.position - 1
+    assert set((await postgres_docs(store))["products"]) == set(range(1, before + 1))
