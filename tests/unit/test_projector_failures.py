@@ -7,12 +7,14 @@ import pytest
 
 from domain.errors import EventSchemaError
 from eventstore import StoreUnavailableError
+from projector.changes import Change, encode
 from projector.failures import (
     BACKOFF_MAX_SECONDS,
     backoff_seconds,
     error_line,
     is_the_events,
 )
+from readmodels.schema import TABLES
 
 
 def test_retries_back_off_exponentially_from_one_second_up_to_a_minute() -> None:
@@ -42,3 +44,22 @@ def test_only_what_the_event_raised_stops_its_projection(error: Exception, their
     """The store or Redis being away stops the run and is retried as before; anything else
     raised while reading, decoding, folding or rendering is the event's."""
     assert is_the_events(error) is theirs
+
+
+@pytest.mark.parametrize(
+    ("id_key", "client_id", "refused"),
+    [(7, 3, None), (7, None, None), (2**63, 3, "orders.id_key"), (7, 2**70, "orders.client_id")],
+)
+def test_a_row_postgresql_would_refuse_is_refused_in_the_fold(
+    id_key: int, client_id: int | None, refused: str | None
+) -> None:
+    """An id out of a bigint's range (a malformed event) fails the fold of its projection, which
+    stops alone, not the write transaction every projection's rows of the batch share."""
+    table = TABLES["orders"]
+    document = {"id_key": id_key, "client_id": client_id, "status": 1}
+    change = Change("orders", id_key, document, 5)
+    if refused is None:
+        assert encode(table, change).filters == (client_id, 1)
+        return
+    with pytest.raises(ValueError, match=f"{refused} = .* out of range for a bigint column"):
+        encode(table, change)
