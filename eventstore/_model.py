@@ -131,6 +131,17 @@ class FeedEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedIdentity:
+    """Which event sits at a feed position, read without its data (nothing to decode or upcast:
+    what names an event that cannot be decoded)."""
+
+    feed_position: int
+    event_id: UUID
+    stream_id: str
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
 class FeedPage:
     entries: list[FeedEntry]
     end: int  # the feed position the page covers up to, events of other types included

@@ -18,12 +18,25 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from eventstore._model import FeedEntry, FeedHead, FeedPage, Mention, StreamEntry
+from eventstore._model import (
+    FeedEntry,
+    FeedHead,
+    FeedIdentity,
+    FeedPage,
+    Mention,
+    StreamEntry,
+)
 from eventstore._read import Unseal, Upcast, opened
 
 _PAGE = (
     "SELECT f.feed_position, f.hash, e.stream_id, e.stream_type, e.version, e.event_type,"
     " e.schema_version, e.data"
+    " FROM feed f JOIN events e USING (global_position)"
+    " WHERE f.feed_position > %s AND f.feed_position <= %s AND e.stream_type = ANY(%s)"
+    " ORDER BY f.feed_position LIMIT %s"
+)
+_IDENTITIES = (
+    "SELECT f.feed_position, e.event_id, e.stream_id, e.event_type"
     " FROM feed f JOIN events e USING (global_position)"
     " WHERE f.feed_position > %s AND f.feed_position <= %s AND e.stream_type = ANY(%s)"
     " ORDER BY f.feed_position LIMIT %s"
@@ -69,6 +82,19 @@ async def read_page(
     if rows and rows[-1][0] == upto:
         return FeedPage(entries, upto, bytes(rows[-1][1]))
     return FeedPage(entries, upto, await read_hash(conn, upto) if upto else None)
+
+
+async def read_identities(
+    conn: psycopg.AsyncConnection[Any],
+    after: int,
+    upto: int,
+    *,
+    stream_types: Sequence[str],
+    limit: int,
+) -> list[FeedIdentity]:
+    """The events `read_page` would return, without their data."""
+    cur = await conn.execute(_IDENTITIES, (after, upto, list(stream_types), limit))
+    return [FeedIdentity(*row) for row in await cur.fetchall()]
 
 
 async def read_hash(conn: psycopg.AsyncConnection[Any], position: int) -> bytes | None:

@@ -23,6 +23,7 @@ from eventstore._model import (
     Claim,
     DataKey,
     FeedHead,
+    FeedIdentity,
     FeedPage,
     FeedStatus,
     Idempotency,
@@ -229,6 +230,16 @@ class EventStore:
         async with connection(self.pool) as conn:
             return await _pages.read_page(
                 conn, self.upcast, self.unseal, after, upto, stream_types=stream_types, limit=limit
+            )
+
+    async def read_feed_identities(
+        self, after: int, upto: int, *, stream_types: Sequence[str], limit: int
+    ) -> list[FeedIdentity]:
+        """Which events `read_feed_page` would return (position, id, stream, type), without
+        their data: what names an event whose data cannot be read."""
+        async with connection(self.pool) as conn:
+            return await _pages.read_identities(
+                conn, after, upto, stream_types=stream_types, limit=limit
             )
 
     async def read_stream_entries(self, up_to: Mapping[str, int]) -> dict[str, list[StreamEntry]]:

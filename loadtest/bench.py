@@ -11,6 +11,7 @@ from loadtest import (
     bench_cluster,
     bench_copy,
     bench_eventstore,
+    bench_poison,
     bench_projector,
     generators,
 )
@@ -19,6 +20,8 @@ from orders.embedded import ensure_servers
 from orders.settings import Settings
 
 log = logging.getLogger("loadtest.bench")
+
+POISON_EVENTS = 50_000  # caught up four times in batches of 100: enough to weigh every move
 
 
 def run(
@@ -51,6 +54,9 @@ def run(
         folder = settings.data_dir.resolve() / "bench-cluster"
         shutil.rmtree(folder, ignore_errors=True)  # a previous run's nodes.conf would rejoin
         rows += bench_cluster.run(url, redis_url, folder, events, seconds)
+    if suite in {"poison", "all"}:
+        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_poison")
+        rows += asyncio.run(bench_poison.measure(url, min(events, POISON_EVENTS)))
     print(markdown(rows))  # noqa: T201
     out = settings.data_dir.resolve() / "bench" / f"{suite}.json"
     save(rows, out)

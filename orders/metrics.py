@@ -58,6 +58,11 @@ PROJECTION_LAG_SECONDS = Gauge(
     "orders_projection_lag_seconds", "Age of the oldest event a projection has not applied.",
     ["projection"], multiprocess_mode="mostrecent",
 )  # fmt: skip
+PROJECTION_FAILING = Gauge(
+    "orders_projection_failing",
+    "1 while a projection is stopped by an event it cannot apply (live or rebuild), else 0.",
+    ["projection"], multiprocess_mode="mostrecent",
+)  # fmt: skip
 # A scrape answers (with the request metrics) even when the gauges cannot be read in time.
 REFRESH_SECONDS = 2.0
 

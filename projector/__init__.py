@@ -12,6 +12,8 @@ event store's feed, exactly once, and rebuilds them without downtime.
     checkpoints   where each projection stands; the restore guard
     locks         one runner per projection
     runner        the one runner: batches, both sinks, overlapping reads, folds and writes
+    poison        finding the event a projection cannot apply (the others go on)
+    failures      what is recorded about it, next to the checkpoint; the retries' backoff
     live          catching the live generations up (wake-ups and sweeps); Redis reloads
     rebuild       a new generation beside the live one, then the switch
     status        checkpoints, lag and stalls for operators; Prometheus text

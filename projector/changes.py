@@ -124,7 +124,23 @@ class Row:
 
 def encode(table: Table, change: Change) -> Row:
     doc = change.document
+    _storable(table, "id_key", "bigint", change.id_key)
     if doc is None:
         return Row(change.id_key, None, change.position, ())
     filters = tuple(doc[name] for name, _ in table.filters)
+    for (name, kind), value in zip(table.filters, filters, strict=True):
+        _storable(table, name, kind, value)
     return Row(change.id_key, orjson.dumps(doc), change.position, filters)
+
+
+# The integer columns' ranges. A value out of range would fail the PostgreSQL transaction of a
+# whole batch, every projection's rows in it; refused here, in the fold, it stops only the
+# projection whose event made it (`runner`). Documents are text and the other filters booleans:
+# PostgreSQL takes any value of those.
+_BOUNDS = {"bigint": 2**63, "integer": 2**31}
+
+
+def _storable(table: Table, name: str, kind: str, value: Any) -> None:
+    bound = _BOUNDS.get(kind)
+    if bound is not None and value is not None and not -bound <= value < bound:
+        raise ValueError(f"{table.name}.{name} = {value} is out of range for a {kind} column")

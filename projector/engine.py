@@ -33,6 +33,10 @@ class Engine:
     # Set when the process is asked to stop: a live catch-up ends after the batch being written
     # (committed with its checkpoint), so a stop never waits for a backlog to be projected.
     stopping: threading.Event = field(default_factory=threading.Event)
+    # Live projections stopped by an event that raises: name -> (generation, position, the
+    # monotonic time of the next try). In this process only, so that a projector restarted
+    # (with the fix) tries them at once; the record in PostgreSQL is what operators read.
+    stalled: dict[str, tuple[int, int, float]] = field(default_factory=dict)
     sink: RedisSink | None = field(init=False)
 
     def __post_init__(self) -> None:

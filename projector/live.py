@@ -3,7 +3,10 @@ does. Each projection is taken only if its lock is free (another runner has it o
 refused if the feed is behind its checkpoint (the restore guard), and has its Redis documents
 reloaded from its PostgreSQL rows when Redis has lost them (flushed, or too far behind to be
 worth a replay); then one runner moves them all, and Redis readers are pointed at the
-generation once its documents there have caught up."""
+generation once its documents there have caught up.
+
+A projection stopped by an event it cannot apply (`runner`) is left out of the catch-ups until
+its backoff has passed (`failures.backoff_seconds`), then tried again from where it stopped."""
 
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ class CatchUp:
     covered: int = 0
     lag: int = 0
     busy: list[str] = field(default_factory=list)
+    stalled: list[str] = field(default_factory=list)  # stopped by an event that raises
     refused: list[FeedBehindCheckpointError] = field(default_factory=list)
 
 
@@ -65,15 +69,42 @@ async def catch_up(engine: Engine, projections: Sequence[Projection] = PROJECTIO
             engine.store, engine.sink, batch_size=engine.live_batch, stopping=engine.stopping
         )
         done.covered = await runner.run(conn, targets)
-        done.lag = max([0, *(runner.head - t.position for t in targets)])
+        done.lag = max([0, *(runner.head - t.position for t in targets if t.poison is None)])
+        _back_off(engine, targets, done)
         await _promote(engine.sink, targets)
     return done
+
+
+def _waiting(engine: Engine, checkpoint: Checkpoint) -> bool:
+    """Whether a projection stopped by an event waits for its next try (it has not moved since:
+    another runner may have got past it)."""
+    stalled = engine.stalled.get(checkpoint.projection)
+    if stalled is None:
+        return False
+    generation, position, retry_at = stalled
+    if (generation, position) != (checkpoint.generation, checkpoint.position):
+        del engine.stalled[checkpoint.projection]
+        return False
+    return time.monotonic() < retry_at
+
+
+def _back_off(engine: Engine, targets: Sequence[Target], done: CatchUp) -> None:
+    for t in targets:
+        if t.recorded is None:
+            engine.stalled.pop(t.projection.name, None)
+            continue
+        retry_at = time.monotonic() + t.recorded.retry_seconds
+        engine.stalled[t.projection.name] = (t.generation, t.position, retry_at)
+        done.stalled.append(t.projection.name)
 
 
 async def _target(
     conn: psycopg.AsyncConnection[Any], engine: Engine, projection: Projection, done: CatchUp
 ) -> Target | None:
     checkpoint = await checkpoints.read_live(conn, projection.name)
+    if _waiting(engine, checkpoint):
+        done.stalled.append(projection.name)
+        return None
     try:
         await checkpoints.check_feed(engine.store, checkpoint)
     except FeedBehindCheckpointError as e:

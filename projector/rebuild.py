@@ -13,6 +13,10 @@
     4. Delete the old generation's rows and keys.
 
 Readers see the old generation, complete, until the switch, and the new one, complete, after.
+
+A projection that cannot apply an event stops just before it (`runner`) and is not switched;
+the others are, and the rebuild then fails naming it. Run again once the projection is fixed,
+it resumes from that event (its progress row stayed there).
 """
 
 from __future__ import annotations
@@ -78,11 +82,25 @@ async def rebuild(
         targets = [await _prepare(conn, engine, p) for p in projections]
         await _replay(conn, engine, targets, progress=progress)
         timer.lap("replayed")
-        rebuilt = [await _switch(conn, engine, t, timer.began) for t in targets]
+        stopped = [t for t in targets if t.poison is not None]
+        rebuilt = [await _switch(conn, engine, t, timer.began) for t in targets if not t.poison]
         timer.lap("caught up and switched")
         await _drop(conn, engine, rebuilt)
         timer.lap("old generations dropped")
+        if stopped:
+            raise RebuildError("; ".join(_stopped(t) for t in stopped))
         return rebuilt
+
+
+def _stopped(target: Target) -> str:
+    assert target.poison is not None, "only stopped targets"
+    found = target.poison
+    return (
+        f"the rebuild of {target.projection.name} stopped at feed position {target.position:,}:"
+        f" the event at {found.position:,} ({found.event_type}, id {found.event_id}) raises"
+        f" {found.line}. It is not switched; run the rebuild again once the projection is fixed"
+        " (it resumes from there)"
+    )
 
 
 class _Timer:
@@ -169,6 +187,8 @@ async def _switch(
                 conn, engine.sink, projection, target.checkpoint
             )
         await Runner(engine.store, engine.sink, batch_size=engine.live_batch).run(conn, [target])
+        if target.poison is not None:  # an event written during the replay
+            raise RebuildError(_stopped(target))
         live = await checkpoints.read_live(conn, projection.name)
         switched = await checkpoints.switch(conn, live, target.checkpoint)
         redis_switched = await _switch_redis(engine, target)

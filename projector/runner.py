@@ -13,6 +13,13 @@ The work overlaps: while one batch is written (on the runner's own connection, w
 the locks), the next is read ahead and folded (on other pooled connections). Writes stay in
 order; a write that fails stops the run, and what was folded past it is dropped with the cache
 (the next run starts from the checkpoint, where the cache no longer stands).
+
+An event that cannot be applied to a projection (reading, decoding, folding or rendering it
+raises: a bad upcaster, a bug in a document function) stops that projection only: the batch is
+dropped, the event is found (`poison.locate`), recorded (`failures.record`: the traceback is
+logged the first time, one line on later tries), and the target goes on up to the event before
+it and no further in this run; the others go on. Nothing is skipped: the next run tries the
+projection again from there (the live runner after a backoff, `live.py`).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import psycopg
 
 from eventstore import EventStore
 from orders.redis_client import REDIS_FAILURES
-from projector import checkpoints, pg_sink
+from projector import checkpoints, failures, pg_sink, poison
 from projector.changes import Change, Row, encode, merge
 from projector.checkpoints import Checkpoint
 from projector.feed import FeedBatch, FeedEvent, read_batch
@@ -49,6 +56,9 @@ class Target:
     cache: StreamCache
     redis_position: int | None = None  # None: Redis is not written
     position: int = field(init=False)  # PostgreSQL position once the writes under way are done
+    # set when an event raised: the target stops at the event before it, in this run
+    poison: failures.Poison | None = None
+    recorded: failures.Recorded | None = None
 
     def __post_init__(self) -> None:
         self.position = self.checkpoint.position
@@ -56,6 +66,19 @@ class Target:
     @property
     def generation(self) -> int:
         return self.checkpoint.generation
+
+    @property
+    def stop(self) -> int | None:
+        """The position this target goes no further than (None: the feed head)."""
+        return None if self.poison is None else self.poison.position - 1
+
+    def moving(self) -> list[int]:
+        """Its positions (PostgreSQL, Redis) that are still to move."""
+        held = (
+            [self.position] if self.redis_position is None else [self.position, self.redis_position]
+        )
+        stop = self.stop
+        return held if stop is None else [p for p in held if p < stop]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,17 +139,26 @@ class Runner:
         self, conn: psycopg.AsyncConnection[Any], targets: Sequence[Target]
     ) -> Step | None:
         head = self.head = (await self.store.feed_head()).position
-        positions = [t.position for t in targets]
-        positions += [t.redis_position for t in targets if t.redis_position is not None]
+        positions = [p for t in targets for p in t.moving()]
         start = min(positions, default=head)
         if start >= head:
             return None
-        upto = min([p for p in positions if p > start] + [head])
-        due = [t for t in targets if start in (t.position, t.redis_position)]
+        stops = [stop for t in targets if (stop := t.stop) is not None and stop > start]
+        upto = min([p for p in positions if p > start] + stops + [head])
+        due = [t for t in targets if start in t.moving()]
         types = tuple(sorted({t.projection.stream_type for t in due}))
-        batch = await self._read((start, upto, types))
-        rows = await self._fold(due, batch, start)
+        try:
+            batch = await self._read((start, upto, types))
+        except Exception as e:  # an event that cannot be read (upcast, unsealed, decoded)
+            if not failures.is_the_events(e):
+                raise
+            await self._stop(conn, [(t, e) for t in due], start, upto)
+            return Step(start, start, head, 0, 0)
+        rows, failed = await self._fold(due, batch, start)
         await self._written()
+        if failed:  # the others' rows go on being written; these stay where they were
+            await self._stop(conn, failed, start, batch.end)
+            due = [t for t in due if t in rows]
         to_save = [t for t in due if t.position == start]
         to_publish = [t for t in due if t.redis_position == start]
         for t in to_save:
@@ -137,18 +169,48 @@ class Runner:
         written = sum(len(r) for by_table in rows.values() for r in by_table.values())
         return Step(start, batch.end, head, len(batch.events), written)
 
-    async def _fold(self, due: list[Target], batch: FeedBatch, start: int) -> dict[Target, Rows]:
+    async def _fold(
+        self, due: list[Target], batch: FeedBatch, start: int
+    ) -> tuple[dict[Target, Rows], list[tuple[Target, Exception]]]:
+        """Each target's rows for the batch, and the targets whose fold raised (with what)."""
         by_type: dict[str, list[FeedEvent]] = {t.projection.stream_type: [] for t in due}
         for e in batch.events:
             by_type[e.stream_type].append(e)
         rows: dict[Target, Rows] = {}
+        failed: list[tuple[Target, Exception]] = []
         for t in due:
             events = by_type[t.projection.stream_type]
-            changes = await advance(
-                self.store, t.projection, t.cache, events, start=start, end=batch.end
-            )
-            rows[t] = _by_table(t.projection, merge(changes))
-        return rows
+            try:
+                changes = await advance(
+                    self.store, t.projection, t.cache, events, start=start, end=batch.end
+                )
+                rows[t] = _by_table(t.projection, merge(changes))
+            except Exception as e:
+                t.cache.forget()  # some of its streams were folded past the batch's start
+                if not failures.is_the_events(e):
+                    raise
+                failed.append((t, e))
+        return rows, failed
+
+    async def _stop(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        suspects: list[tuple[Target, Exception]],
+        start: int,
+        upto: int,
+    ) -> None:
+        """Positions start+1..upto raised for these targets: find, record and log the event
+        that makes each fail; raise what was raised if none is found (it was not an event's,
+        or did not happen again), so that a failure never goes unseen."""
+        self._forget_ahead()
+        await self._written()  # the connection is free, and what was written before stands
+        for t, _ in suspects:
+            t.poison = await poison.locate(self.store, t.projection, start, upto, self.batch_size)
+            if t.poison is not None:
+                t.recorded = await failures.record(conn, t.checkpoint, t.poison)
+                _log_stop(t, t.poison, t.recorded)
+        if all(t.poison is None for t, _ in suspects):
+            raise suspects[0][1]
 
     async def _written(self) -> None:
         """Wait for the write under way (raising what made it fail)."""
@@ -239,6 +301,25 @@ class Runner:
         if self._ahead is not None:
             self._ahead[1].cancel()
             self._ahead = None
+
+
+def _log_stop(target: Target, found: failures.Poison, recorded: failures.Recorded) -> None:
+    """The traceback once per new failure; one line per later try."""
+    where = (
+        f"{target.projection.name} ({target.checkpoint.slot.name.lower()}, g{target.generation})"
+    )
+    event = f"event at feed position {found.position} ({found.event_type}, id {found.event_id})"
+    if recorded.new:
+        log.error(
+            "%s cannot apply the %s: %s. It stops at %d; the other projections go on; tried"
+            " again in %.0f s", where, event, found.line, found.position - 1,
+            recorded.retry_seconds, exc_info=found.error,
+        )  # fmt: skip
+    else:
+        log.warning(
+            "%s still cannot apply the %s (try %d): %s; tried again in %.0f s",
+            where, event, recorded.attempts, found.line, recorded.retry_seconds,
+        )  # fmt: skip
 
 
 def _retrieved(task: asyncio.Task[FeedBatch]) -> None:

@@ -44,6 +44,13 @@ class StreamCache:
             self.position = position
             self.complete = position == 0
 
+    def forget(self) -> None:
+        """Drop everything: a batch that raised half-way through left some streams folded past
+        the position the cache claims."""
+        self._held.clear()
+        self.position = None
+        self.complete = False
+
     def get(self, stream_id: str) -> Folded | None:
         folded = self._held.pop(stream_id, None)
         if folded is not None:

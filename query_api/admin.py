@@ -2,8 +2,9 @@
 (what `orders projections status` prints) and rebuilds (what `orders projections rebuild` does,
 queued for the projector's workers: `rebuilds.py`).
 
-    GET  /admin/projections                 checkpoint, lag, Redis, rebuild per projection;
-                                            the feed head and what holds the sequencer back
+    GET  /admin/projections                 checkpoint, lag, Redis, rebuild, the event it
+                                            cannot apply (if any) per projection; the feed
+                                            head and what holds the sequencer back
     POST /admin/projections/rebuilds        202 + Location: a rebuild queued
     GET  /admin/projections/rebuilds/{id}   its state, progress (events/s, ETA) and outcome
 """
@@ -23,7 +24,7 @@ from orders.web.auth import require_operator
 from query_api.errors import ADMIN_ERRORS
 from query_api.rebuilds import RebuildJob, RebuildQueue
 from readmodels.schema import PROJECTIONS
-from readmodels.status import Progress, Status, read_rebuilds, read_status
+from readmodels.status import Failure, Progress, Status, read_rebuilds, read_status
 
 NAMES = [p.name for p in PROJECTIONS]
 
@@ -50,6 +51,14 @@ class ProjectionView(BaseModel):
     events_applied: int
     redis: Generation | None = Field(description="The live generation in Redis (null: down).")
     rebuilding: Generation | None = Field(description="A rebuild's generation and progress.")
+    failing: Failure | None = Field(
+        default=None,
+        description="The event the live generation cannot apply (null: none): it stopped at the"
+        " position before it and tries again with backoff; the other projections go on.",
+    )
+    rebuild_failing: Failure | None = Field(
+        default=None, description="The event the rebuild in progress cannot apply (null: none)."
+    )
 
 
 class StatusView(BaseModel):
@@ -103,6 +112,8 @@ def _status_view(status: Status) -> StatusView:
             rebuilding=None
             if p.rebuilding is None
             else Generation(generation=p.rebuilding[0], position=p.rebuilding[1]),
+            failing=p.failing,
+            rebuild_failing=p.rebuild_failing,
         )
         for p in status.projections
     ]

@@ -4,14 +4,17 @@ status`, `GET /admin/projections`), the query API's health check and its `/metri
 Lag is measured against the feed head: in events (feed positions not yet applied) and in seconds
 (how long the oldest of them has been waiting). When committed events wait outside the feed
 because an open transaction holds the sequencer's horizon back, the report names that
-transaction: it is the stall's cause.
+transaction: it is the stall's cause. A projection stopped by an event it cannot apply is named
+with that event (`projection_failures`, recorded by the projector next to its checkpoint).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
@@ -29,6 +32,36 @@ ORDER BY p.n
 """
 
 
+# Only the failures of the generations that stand (a rebuild that was abandoned or replaced
+# leaves its row behind until the trigger of its next move deletes it).
+_FAILURES = """
+SELECT f.name, f.slot, f.generation, f.position, f.event_id, f.event_type, f.error, f.attempts,
+       f.first_failed_at, f.failed_at, f.retry_at
+FROM projection_failures f
+LEFT JOIN projection_checkpoints c ON c.name = f.name
+LEFT JOIN projection_rebuilds r ON r.name = f.name
+WHERE f.name = ANY(%s)
+  AND ((f.slot = 'live' AND f.generation = coalesce(c.generation, 1))
+       OR (f.slot = 'rebuild' AND f.generation = r.generation))
+"""
+
+
+# An event a projection cannot apply: it stopped just before it. (No docstring: the admin API
+# serves this class, and a docstring would become its description in the OpenAPI.)
+@dataclass(frozen=True, slots=True)
+class Failure:
+    slot: str  # "live" or "rebuild"
+    generation: int
+    position: int  # the event's feed position: the projection stands at position - 1
+    event_id: UUID
+    event_type: str
+    error: str  # the error's last line, redacted
+    attempts: int
+    first_failed_at: dt.datetime
+    failed_at: dt.datetime
+    retry_at: dt.datetime
+
+
 @dataclass(frozen=True, slots=True)
 class ProjectionStatus:
     name: str
@@ -40,6 +73,8 @@ class ProjectionStatus:
     redis_generation: int | None  # what Redis readers read (None: Redis unknown)
     redis_position: int | None  # applied position of that generation in Redis
     rebuilding: tuple[int, int] | None  # (generation, position) of a rebuild in progress
+    failing: Failure | None = None  # the live generation is stopped by this event
+    rebuild_failing: Failure | None = None  # the rebuild in progress is
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +91,8 @@ async def read_status(store: EventStore, redis: Redis | RedisCluster | None) -> 
     async with store.connection() as conn:
         cur = await conn.execute(_CHECKPOINTS, (names,))
         rows = await cur.fetchall()
+        cur = await conn.execute(_FAILURES, (names,))
+        failures = {(row[0], row[1]): Failure(*row[1:]) for row in await cur.fetchall()}
     # the oldest event each projection has not applied: the one just past its checkpoint
     recorded = await store.recorded_at(sorted({row[2] + 1 for row in rows}))
     in_redis = await _redis_positions(redis, names)
@@ -76,6 +113,8 @@ async def read_status(store: EventStore, redis: Redis | RedisCluster | None) -> 
                 redis_generation=redis_generation,
                 redis_position=redis_position,
                 rebuilding=None if rebuild_gen is None else (rebuild_gen, rebuild_pos),
+                failing=failures.get((name, "live")),
+                rebuild_failing=failures.get((name, "rebuild")),
             )
         )
     return Status(feed.head, feed.pending, feed.blockers, projections)
@@ -130,6 +169,7 @@ def render(status: Status) -> str:
             f"{p.name:<12} {p.generation:>4} {p.position:>12,} {p.lag_events:>11,}"
             f" {p.lag_seconds:>8.1f}  {redis:<22} {rebuild}"
         )
+    lines += _failures(status.projections)
     if status.blockers:
         lines += ["", "stalled: the sequencer's horizon is held back by open transactions:"]
         lines += [
@@ -140,6 +180,24 @@ def render(status: Status) -> str:
     elif status.unsequenced:
         lines += ["", f"{status.unsequenced:,} committed events wait for the sequencer"]
     return "\n".join(lines)
+
+
+def _failures(projections: Sequence[ProjectionStatus]) -> list[str]:
+    lines = []
+    for p in projections:
+        for what, failure in (("", p.failing), (" (rebuild)", p.rebuild_failing)):
+            if failure is None:
+                continue
+            head = (
+                f"failing: {p.name}{what} stopped at feed position {failure.position - 1:,};"
+                f" the event at {failure.position:,} ({failure.event_type}, id"
+                f" {failure.event_id}) raises {failure.error}"
+            )
+            tries = f"  {failure.attempts} tries since {failure.first_failed_at:%Y-%m-%d %H:%M:%S}"
+            if failure.slot == "live":
+                tries += f"; next at {failure.retry_at:%H:%M:%S}"
+            lines += [head, tries]
+    return ["", *lines] if lines else []
 
 
 # A rebuild under way: the next generation's position, moved with its rows. (No docstring: the
