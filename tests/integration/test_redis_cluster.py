@@ -8,9 +8,11 @@ check's Redis positions are checked as they are on one Redis, byte for byte."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from redis.asyncio import Redis, RedisCluster
 from redis.crc import key_slot
@@ -115,7 +117,7 @@ async def test_the_rate_limiter_counts_on_the_queue_redis_not_on_the_cluster(
 ) -> None:
     settings = query_settings(TEST_DATA, RATE_LIMIT_ENABLED="true", RATE_LIMIT_CALLS=2)
     async with query_client(settings, database_url, projected.redis_url, queue_url) as api:
-        statuses = [(await api.get("/categories")).status_code for _ in range(3)]
+        statuses = await _counted(api, 3)
     assert statuses == [200, 200, 429]
     queue = Redis.from_url(queue_url)
     try:
@@ -123,6 +125,22 @@ async def test_the_rate_limiter_counts_on_the_queue_redis_not_on_the_cluster(
     finally:
         await queue.aclose()
     assert [k async for k in cluster.scan_iter(match="orders:ratelimit:*")] == []
+
+
+async def _counted(api: httpx.AsyncClient, n: int, seconds: float = 10.0) -> list[int]:
+    """The statuses of the first `n` requests the limiter counted (those carrying its headers).
+    On a busy machine its first call (a connection, the script's load) can pass its 0.5 s
+    timeout: it then lets requests through uncounted for a second (fail open), which is its
+    documented behaviour, not what this test is about."""
+    statuses: list[int] = []
+    deadline = asyncio.get_running_loop().time() + seconds
+    while len(statuses) < n and asyncio.get_running_loop().time() < deadline:
+        answer = await api.get("/categories")
+        if "x-ratelimit-limit" in answer.headers:
+            statuses.append(answer.status_code)
+        else:
+            await asyncio.sleep(0.2)
+    return statuses
 
 
 async def test_reads_whose_node_is_gone_fall_back_to_postgresql(
