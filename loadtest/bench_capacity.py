@@ -3,8 +3,9 @@
 Here (also rows of `orders bench eventstore`): the sequencer's rate beside N appenders on
 distinct streams (one event each, no contention), looping as the projector's does, against the
 rate they append at in the same step; what each append costs PostgreSQL (CPU, WAL bytes) with
-its sequencing included; and the single sequencer's ceiling on a backlog, with its CPU per event. Then, on a platform of its own, CPU per read
-(`bench_api.cpu_per_read`) and CPU and WAL per command (`bench_commands.cpu_per_command`).
+its sequencing included; and the single sequencer's ceiling on a backlog, with its CPU per
+event. Then, on a platform of its own, CPU per read (`bench_api.cpu_per_read`) and CPU and WAL
+per command (`bench_commands.cpu_per_command`).
 """
 
 from __future__ import annotations
