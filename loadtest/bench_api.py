@@ -98,7 +98,8 @@ async def cpu_per_read(
             load = await asyncio.to_thread(generator.get, url, READ_CONNECTIONS, seconds)
             cost = await meter.cost(before, load.requests)
             rows.append(
-                Row(f"CPU per read ({name}, {READ_CONNECTIONS} conn): {cost.parts('command-api')}",
+                Row(f"CPU per read ({name}, {READ_CONNECTIONS} conn): {cost.parts('command-api')}"
+                    f" (at {load.rps:,.0f} reads/s)",
                     sum(cost.cpu_ms.values()), "ms", None, None, "", None, generator.name)
             )  # fmt: skip
     return rows

@@ -159,7 +159,8 @@ async def cpu_per_command(platform: Platform, seconds: float) -> list[Row]:
             cost = await meter.cost(before, load.requests, settle=True)
             per_event = cost.cpu_ms["projector"] / max(cost.events, 1e-9)
             rows += [
-                Row(f"CPU per command ({name}): {cost.parts('query-api')}",
+                Row(f"CPU per command ({name}): {cost.parts('query-api')}"
+                    f" (at {load.rps:,.0f} commands/s)",
                     sum(cost.cpu_ms.values()), "ms", None, None, "", None, httpload.HAMMER),
                 Row(f"WAL per command ({name}, {cost.events:.1f} events, read models included)",
                     cost.wal_bytes, "bytes", None, None, "", None, httpload.HAMMER),
