@@ -26,7 +26,9 @@ def run(
     data_dir = settings.data_dir.resolve()
     if suite == "capacity":
         generator = generators.choose(load_generator)
-        rows += bench_capacity.run(data_dir, endpoints.database_url, seconds, generator)
+        rows += bench_capacity.run(
+            data_dir, endpoints.database_url, endpoints.redis_url, seconds, events, generator
+        )
     if suite in {"eventstore", "all"}:
         url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench")
         rows += asyncio.run(bench_eventstore.measure(url, seconds))
@@ -39,6 +41,8 @@ def run(
         url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_projector")
         redis_url = bench_projector.own_redis_db(endpoints.redis_url)
         rows += asyncio.run(bench_projector.measure(url, redis_url, events))
+        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_catch_up")
+        rows += asyncio.run(bench_capacity.projector_catch_up(url, redis_url, data_dir, events))
     print(markdown(rows))  # noqa: T201
     out = data_dir / "bench" / f"{suite}.json"
     save(rows, out)

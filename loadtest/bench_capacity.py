@@ -15,14 +15,19 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from redis.asyncio import Redis
+
 from eventstore import EventStore, Expect, NewEvent, StreamAppend
-from loadtest import bench_api, bench_commands, bench_eventstore, generators
+from loadtest import bench_api, bench_commands, bench_eventstore, bench_projector, generators
 from loadtest.bench_eventstore import PAYLOAD, _drive
 from loadtest.meter import Meter
 from loadtest.platform import Platform
 from loadtest.stats import Row
+from projector import live
+from projector.engine import open_engine
 
 APPENDERS = 32
+CATCH_UP_SECONDS = 600.0  # a backlog not worked off by then is a failure, not a figure
 SEQUENCER_PAUSE = 0.001  # between catch-ups that found nothing: the live loop is woken instead
 
 
@@ -92,13 +97,51 @@ async def sequencer(url: str, data_dir: Path, seconds: float) -> list[Row]:
     ]  # fmt: skip
 
 
-def run(
-    data_dir: Path, database_url: str, seconds: float, generator: generators.Generator
+async def projector_catch_up(
+    database_url: str, redis_url: str, data_dir: Path, events: int
 ) -> list[Row]:
-    """The capacity suite: the sequencer on a fresh database of the data folder's servers, then
-    reads and commands on a platform of its own."""
+    """One projector process catching every projection up with a backlog of a realistic shop's
+    `events`, through the live path (`live.follow`: full LIVE_BATCH batches, one runner holding
+    every projection's lock): the single writer's ceiling, and its CPU per event on each side."""
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    await redis.aclose()
+    engine = await open_engine(
+        database_url, redis_url, master=None, application_name="bench-capacity-projector"
+    )
+    try:
+        head = await bench_projector.write_events(engine.store, events)
+        async with Meter(None, data_dir, database_url) as meter:
+            before = await meter.reading()
+            start = time.perf_counter()
+            await live.follow(engine, budget_seconds=CATCH_UP_SECONDS)
+            rate = head / (time.perf_counter() - start)
+            cost = await meter.cost(before, head, settle=True)
+    finally:
+        await engine.close()
+    servers = cost.parts("command-api", "query-api", "projector", digits=3)
+    return [
+        Row(f"projector catch-up, 1 process, every projection ({head:,} events;"
+            f" CPU per event: projector {cost.driver_ms:.3f} + {servers} ms)",
+            rate, "events/s", None, None, "", None),
+    ]  # fmt: skip
+
+
+def run(  # noqa: PLR0917 - the suite's knobs, passed through as `orders bench` got them
+    data_dir: Path,
+    database_url: str,
+    redis_url: str,
+    seconds: float,
+    events: int,
+    generator: generators.Generator,
+) -> list[Row]:
+    """The capacity suite: the sequencer and the projector on fresh databases of the data
+    folder's servers, then reads and commands on a platform of its own."""
     url = bench_eventstore.fresh_database(database_url, "orders_bench_capacity")
     rows = asyncio.run(sequencer(url, data_dir, seconds))
+    url = bench_eventstore.fresh_database(database_url, "orders_bench_capacity_projector")
+    redis = bench_projector.own_redis_db(redis_url)
+    rows += asyncio.run(projector_catch_up(url, redis, data_dir, events))
     platform = Platform(data_dir / "capacity-platform")
     platform.wipe()
     with platform:

@@ -42,8 +42,10 @@ class Cost:
     events: float  # sequenced into the feed
     driver_ms: float
 
-    def parts(self, *skipped: str) -> str:
-        return " + ".join(f"{p} {ms:.2f}" for p, ms in self.cpu_ms.items() if p not in skipped)
+    def parts(self, *skipped: str, digits: int = 2) -> str:
+        return " + ".join(
+            f"{p} {ms:.{digits}f}" for p, ms in self.cpu_ms.items() if p not in skipped
+        )
 
 
 class Meter:

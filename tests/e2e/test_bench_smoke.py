@@ -46,6 +46,7 @@ ROWS = (
     "command API CPU per create client, sealed",
     "rebuild of every projection until switched",
     "rebuild incl. dropping the old generation",
+    "projector catch-up, 1 process, every projection",
     "plain INSERT, 32 writers",
     "append 1 event, 32 writers",
     "sequencer",
