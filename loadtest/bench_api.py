@@ -28,6 +28,7 @@ from loadtest.bench_eventstore import _drive, _plain_insert
 from loadtest.meter import Meter
 from loadtest.platform import Platform, free_port
 from loadtest.stats import Row, percentile_ms
+from orders.embedded import start_redis, stop_redis
 
 CONNECTIONS = (64, 400)
 READ_CONNECTIONS = 64  # of the CPU per read rows
@@ -86,20 +87,30 @@ def reads(
 
 
 async def cpu_per_read(
-    platform: Platform, seconds: float, generator: generators.Generator
+    platform: Platform, seconds: float, generator: generators.Generator, *, redis_down: bool = False
 ) -> list[Row]:
-    """CPU milliseconds per read by part of the platform (query API, Redis, PostgreSQL)."""
+    """CPU milliseconds per read by part of the platform (query API, Redis, PostgreSQL). With
+    `redis_down`, the platform's embedded Redis is stopped for the step (started again after):
+    every read then falls back to PostgreSQL's read models, the load a read replica would take."""
     assert platform.process is not None
     one, many = _read_urls(platform)
+    path = "Redis down, PostgreSQL fallback" if redis_down else "Redis"
     rows = []
     async with Meter(platform.process.pid, platform.data_dir, platform.database_url) as meter:
         for name, url in (("GET one", one), ("GET list (20)", many)):
-            before = await meter.reading()
-            load = await asyncio.to_thread(generator.get, url, READ_CONNECTIONS, seconds)
-            cost = await meter.cost(before, load.requests)
+            if redis_down:
+                stop_redis(platform.data_dir / "redis")
+            try:
+                before = await meter.reading()
+                load = await asyncio.to_thread(generator.get, url, READ_CONNECTIONS, seconds)
+                cost = await meter.cost(before, load.requests)
+            finally:
+                if redis_down:
+                    start_redis(platform.data_dir / "redis")
+            errors = f", {load.errors} errors" if load.errors else ""
             rows.append(
-                Row(f"CPU per read ({name}, {READ_CONNECTIONS} conn): {cost.parts('command-api')}"
-                    f" (at {load.rps:,.0f} reads/s)",
+                Row(f"CPU per read ({name}, {path}, {READ_CONNECTIONS} conn):"
+                    f" {cost.parts('command-api')} (at {load.rps:,.0f} reads/s{errors})",
                     sum(cost.cpu_ms.values()), "ms", None, None, "", None, generator.name)
             )  # fmt: skip
     return rows
@@ -212,5 +223,6 @@ def run(
         rows += asyncio.run(bench_commands.history(platform, seconds))
         rows += asyncio.run(bench_commands.crowd(platform, seconds))
         rows += asyncio.run(bench_commands.cpu_per_command(platform, seconds))
+        rows += asyncio.run(cpu_per_read(platform, seconds, generator, redis_down=True))
     rows += bench_commands.sealing(data_dir, seconds, workers)
     return rows

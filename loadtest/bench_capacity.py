@@ -148,4 +148,5 @@ def run(  # noqa: PLR0917 - the suite's knobs, passed through as `orders bench` 
         bench_api.seed(platform)
         rows += asyncio.run(bench_api.cpu_per_read(platform, seconds, generator))
         rows += asyncio.run(bench_commands.cpu_per_command(platform, seconds))
+        rows += asyncio.run(bench_api.cpu_per_read(platform, seconds, generator, redis_down=True))
     return rows
