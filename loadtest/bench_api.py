@@ -110,7 +110,8 @@ async def cpu_per_read(
             errors = f", {load.errors} errors" if load.errors else ""
             rows.append(
                 Row(f"CPU per read ({name}, {path}, {READ_CONNECTIONS} conn):"
-                    f" {cost.parts('command-api')} (at {load.rps:,.0f} reads/s{errors})",
+                    f" {cost.parts('command-api')} (at {load.rps:,.0f} reads/s{errors};"
+                    f" postgresql for {cost.postgresql_split()})",
                     sum(cost.cpu_ms.values()), "ms", None, None, "", None, generator.name)
             )  # fmt: skip
     return rows

@@ -160,7 +160,7 @@ async def cpu_per_command(platform: Platform, seconds: float) -> list[Row]:
             per_event = cost.cpu_ms["projector"] / max(cost.events, 1e-9)
             rows += [
                 Row(f"CPU per command ({name}): {cost.parts('query-api')}"
-                    f" (at {load.rps:,.0f} commands/s)",
+                    f" (at {load.rps:,.0f} commands/s; postgresql for {cost.postgresql_split()})",
                     sum(cost.cpu_ms.values()), "ms", None, None, "", None, httpload.HAMMER),
                 Row(f"WAL per command ({name}, {cost.events:.1f} events, read models included)",
                     cost.wal_bytes, "bytes", None, None, "", None, httpload.HAMMER),

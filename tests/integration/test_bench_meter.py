@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from eventstore import EventStore, Expect, NewEvent, StreamAppend
 from loadtest.meter import Meter
 from orders.embedded import Endpoints
@@ -32,6 +34,9 @@ async def test_a_step_of_appends_costs_one_event_each_and_some_wal(
     assert cost.driver_ms > 0  # this process appended and sequenced
     if servers.embedded_postgres:  # configured servers are not this data folder's processes
         assert cost.cpu_ms["postgresql"] > 0
+        # the backends that served the appends are told apart by their application's name
+        assert cost.postgresql_for["orders"] > 0
+        assert sum(cost.postgresql_for.values()) == pytest.approx(cost.cpu_ms["postgresql"])
     assert set(cost.cpu_ms) == {"command-api", "query-api", "projector", "postgresql", "redis"}
     assert cost.cpu_ms["command-api"] == 0  # no `orders up` root: no services counted
 
