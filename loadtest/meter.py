@@ -52,7 +52,8 @@ class Cost:
     def postgresql_split(self) -> str:
         """PostgreSQL's CPU by whom its backends served, largest first."""
         shares = sorted(self.postgresql_for.items(), key=lambda share: -share[1])
-        return ", ".join(f"{client} {ms:.2f}" for client, ms in shares if ms >= 0.005)  # noqa: PLR2004 - what .2f shows
+        shown = [f"{client} {ms:.2f}" for client, ms in shares if ms >= 0.005]  # noqa: PLR2004 - what .2f shows
+        return ", ".join(shown) or "no one above 0.005"
 
 
 class Meter:
