@@ -2,7 +2,7 @@
 
 - query API GET one / GET list at 64 and 400 connections vs a trivial FastAPI endpoint served
   by the same server with the same settings; and what one read costs each part of the platform
-  in CPU milliseconds;
+  in CPU milliseconds, from Redis and, with Redis stopped, from PostgreSQL's read models;
 - command API "create client" and "add order line" at 64 connections vs plain single-row INSERT
   transactions through the same driver and a pool of the same size;
 - write -> readable lag (a command's response to the query API serving it, no token), at half

@@ -5,7 +5,8 @@
 - 64 buyers of one product vs 64 buyers of 64 products: a hot stream queues, it does not storm
   (no 409 contention);
 - CPU per command, per part of the platform (command API, PostgreSQL, projector, Redis), for
-  "create client" and "add order line", over the same load as the throughput rows;
+  "create client" and "add order line", over the same load as the throughput rows, with the
+  WAL bytes each writes and the projector's CPU per event (inputs of docs/capacity.md);
 - creating clients with personal data sealed vs left plain: what crypto-shredding costs.
 """
 
