@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from loadtest import (
     bench_api,
+    bench_capacity,
     bench_cluster,
     bench_copy,
     bench_eventstore,
@@ -16,12 +20,83 @@ from loadtest import (
     generators,
 )
 from loadtest.stats import Row, markdown, save
-from orders.embedded import ensure_servers
+from orders.embedded import Endpoints, ensure_servers
 from orders.settings import Settings
 
 log = logging.getLogger("loadtest.bench")
 
 POISON_EVENTS = 50_000  # caught up four times in batches of 100: enough to weigh every move
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What every suite is given: the servers, the data folder and the run's options."""
+
+    endpoints: Endpoints
+    settings: Settings
+    seconds: float
+    events: int
+    load_generator: str
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir.resolve()
+
+    def database(self, name: str) -> str:
+        return bench_eventstore.fresh_database(self.endpoints.database_url, name)
+
+
+def _eventstore(r: Run) -> list[Row]:
+    url = r.database("orders_bench")
+    rows = asyncio.run(bench_eventstore.measure(url, r.seconds))
+    rows += asyncio.run(bench_capacity.sequencer(url, r.data_dir, r.seconds))
+    return rows + asyncio.run(bench_copy.measure(r.endpoints.database_url, r.seconds))
+
+
+def _api(r: Run) -> list[Row]:
+    generator = generators.choose(r.load_generator)
+    log.info("fixed GETs measured by %s", generator.name)
+    return bench_api.run(r.data_dir / "bench-platform", r.seconds, generator=generator)
+
+
+def _projector(r: Run) -> list[Row]:
+    redis_url = bench_projector.own_redis_db(r.endpoints.redis_url)
+    rows = asyncio.run(bench_projector.measure(r.database("orders_bench_projector"), redis_url,
+                                               r.events))  # fmt: skip
+    url = r.database("orders_bench_catch_up")
+    return rows + asyncio.run(bench_capacity.projector_catch_up(url, redis_url, r.data_dir,
+                                                                r.events))  # fmt: skip
+
+
+def _cluster(r: Run) -> list[Row]:
+    redis_url = bench_projector.own_redis_db(r.endpoints.queue_url)
+    folder = r.data_dir / "bench-cluster"
+    shutil.rmtree(folder, ignore_errors=True)  # a previous run's nodes.conf would rejoin
+    return bench_cluster.run(r.database("orders_bench_cluster"), redis_url, folder, r.events,
+                             r.seconds)  # fmt: skip
+
+
+def _poison(r: Run) -> list[Row]:
+    url = r.database("orders_bench_poison")
+    return asyncio.run(bench_poison.measure(url, min(r.events, POISON_EVENTS)))
+
+
+def _capacity(r: Run) -> list[Row]:
+    """Only the capacity model's inputs (docs/capacity.md), measured again."""
+    generator = generators.choose(r.load_generator)
+    return bench_capacity.run(r.data_dir, r.endpoints.database_url, r.endpoints.redis_url,
+                              r.seconds, r.events, generator)  # fmt: skip
+
+
+# `all` runs these in order; `capacity` re-measures a part of them and is not in `all`
+SUITES: dict[str, Callable[[Run], list[Row]]] = {
+    "eventstore": _eventstore,
+    "api": _api,
+    "projector": _projector,
+    "cluster": _cluster,
+    "poison": _poison,
+}
+CHOICES = [*SUITES, "capacity", "all"]
 
 
 def run(
@@ -32,33 +107,11 @@ def run(
     events: int = 200_000,
     load_generator: str = "auto",
 ) -> int:
-    endpoints = ensure_servers(settings)
-    rows: list[Row] = []
-    if suite in {"eventstore", "all"}:
-        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench")
-        rows += asyncio.run(bench_eventstore.measure(url, seconds))
-        rows += asyncio.run(bench_copy.measure(endpoints.database_url, seconds))
-    if suite in {"api", "all"}:
-        generator = generators.choose(load_generator)
-        log.info("fixed GETs measured by %s", generator.name)
-        rows += bench_api.run(
-            settings.data_dir.resolve() / "bench-platform", seconds, generator=generator
-        )
-    if suite in {"projector", "all"}:
-        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_projector")
-        redis_url = bench_projector.own_redis_db(endpoints.redis_url)
-        rows += asyncio.run(bench_projector.measure(url, redis_url, events))
-    if suite in {"cluster", "all"}:
-        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_cluster")
-        redis_url = bench_projector.own_redis_db(endpoints.queue_url)
-        folder = settings.data_dir.resolve() / "bench-cluster"
-        shutil.rmtree(folder, ignore_errors=True)  # a previous run's nodes.conf would rejoin
-        rows += bench_cluster.run(url, redis_url, folder, events, seconds)
-    if suite in {"poison", "all"}:
-        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_poison")
-        rows += asyncio.run(bench_poison.measure(url, min(events, POISON_EVENTS)))
+    r = Run(ensure_servers(settings), settings, seconds, events, load_generator)
+    chosen = list(SUITES.values()) if suite == "all" else [{**SUITES, "capacity": _capacity}[suite]]
+    rows = [row for measure in chosen for row in measure(r)]
     print(markdown(rows))  # noqa: T201
-    out = settings.data_dir.resolve() / "bench" / f"{suite}.json"
+    out = r.data_dir / "bench" / f"{suite}.json"
     save(rows, out)
     log.info("saved %s", out)
     return 0

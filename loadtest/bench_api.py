@@ -1,7 +1,8 @@
 """The HTTP rows of `orders bench all`, each next to a baseline measured in the same run:
 
 - query API GET one / GET list at 64 and 400 connections vs a trivial FastAPI endpoint served
-  by the same server with the same settings;
+  by the same server with the same settings; and what one read costs each part of the platform
+  in CPU milliseconds, from Redis and, with Redis stopped, from PostgreSQL's read models;
 - command API "create client" and "add order line" at 64 connections vs plain single-row INSERT
   transactions through the same driver and a pool of the same size;
 - write -> readable lag (a command's response to the query API serving it, no token), at half
@@ -24,10 +25,13 @@ import orjson
 from eventstore import EventStore
 from loadtest import bench_commands, generators, httpload
 from loadtest.bench_eventstore import _drive, _plain_insert
+from loadtest.meter import Meter
 from loadtest.platform import Platform, free_port
 from loadtest.stats import Row, percentile_ms
+from orders.embedded import start_redis, stop_redis
 
 CONNECTIONS = (64, 400)
+READ_CONNECTIONS = 64  # of the CPU per read rows
 # How often a pending write is looked for: each one polls, so at a few hundred writes/s a
 # tighter loop becomes the load that delays the projection it is waiting for.
 POLL_SECONDS = 0.005
@@ -50,12 +54,17 @@ def _serve_trivial(workers: int) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the trivial endpoint did not start")
 
 
+def _read_urls(platform: Platform) -> tuple[str, str]:
+    """A product in the middle of the demo shop's, and the first page of 20."""
+    products = httpx.get(f"{platform.query_url}/products", params={"limit": 1000}).json()
+    one = f"{platform.query_url}/products/{products[len(products) // 2]['id_key']}"
+    return one, f"{platform.query_url}/products?limit=20"
+
+
 def reads(
     platform: Platform, seconds: float, workers: int, generator: generators.Generator
 ) -> list[Row]:
-    products = httpx.get(f"{platform.query_url}/products", params={"limit": 1000}).json()
-    one = f"{platform.query_url}/products/{products[len(products) // 2]['id_key']}"
-    many = f"{platform.query_url}/products?limit=20"
+    one, many = _read_urls(platform)
     trivial, trivial_url = _serve_trivial(workers)
     rows = []
     try:
@@ -74,6 +83,37 @@ def reads(
     finally:
         trivial.terminate()
         trivial.wait(30)
+    return rows
+
+
+async def cpu_per_read(
+    platform: Platform, seconds: float, generator: generators.Generator, *, redis_down: bool = False
+) -> list[Row]:
+    """CPU milliseconds per read by part of the platform (query API, Redis, PostgreSQL). With
+    `redis_down`, the platform's embedded Redis is stopped for the step (started again after):
+    every read then falls back to PostgreSQL's read models, the load a read replica would take."""
+    assert platform.process is not None
+    one, many = _read_urls(platform)
+    path = "Redis down, PostgreSQL fallback" if redis_down else "Redis"
+    rows = []
+    async with Meter(platform.process.pid, platform.data_dir, platform.database_url) as meter:
+        for name, url in (("GET one", one), ("GET list (20)", many)):
+            if redis_down:
+                stop_redis(platform.data_dir / "redis")
+            try:
+                before = await meter.reading()
+                load = await asyncio.to_thread(generator.get, url, READ_CONNECTIONS, seconds)
+                cost = await meter.cost(before, load.requests)
+            finally:
+                if redis_down:
+                    start_redis(platform.data_dir / "redis")
+            errors = f", {load.errors} errors" if load.errors else ""
+            rows.append(
+                Row(f"CPU per read ({name}, {path}, {READ_CONNECTIONS} conn):"
+                    f" {cost.parts('command-api')} (at {load.rps:,.0f} reads/s{errors};"
+                    f" postgresql for {cost.postgresql_split()})",
+                    sum(cost.cpu_ms.values()), "ms", None, None, "", None, generator.name)
+            )  # fmt: skip
     return rows
 
 
@@ -153,6 +193,16 @@ async def lag(platform: Platform, rate: float, seconds: float) -> Row:
     )  # fmt: skip
 
 
+def seed(platform: Platform) -> None:
+    """A demo shop, written through the command path, once the query API serves it."""
+    platform.orders("demo-data", "--clients", "300", "--products", "200", "--orders", "300")
+    deadline = time.monotonic() + 120
+    while not httpx.get(f"{platform.query_url}/products", params={"limit": 1}).json():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the read models stayed empty")
+        time.sleep(0.5)
+
+
 def run(
     data_dir: Path,
     seconds: float,
@@ -163,19 +213,17 @@ def run(
 ) -> list[Row]:
     platform = Platform(data_dir, workers=workers)
     platform.wipe()
+    generator = generator or generators.choose()
     with platform:
-        platform.orders("demo-data", "--clients", "300", "--products", "200", "--orders", "300")
-        deadline = time.monotonic() + 120
-        while not httpx.get(f"{platform.query_url}/products", params={"limit": 1}).json():
-            if time.monotonic() > deadline:
-                raise RuntimeError("the read models stayed empty")
-            time.sleep(0.5)
-        rows = reads(platform, seconds, workers, generator or generators.choose())
+        seed(platform)
+        rows = reads(platform, seconds, workers, generator)
+        rows += asyncio.run(cpu_per_read(platform, seconds, generator))
         write_rows, create_rate = asyncio.run(writes(platform, seconds, pool_size))
         rows += write_rows
         rows.append(asyncio.run(lag(platform, max(create_rate / 2, 1.0), seconds)))
         rows += asyncio.run(bench_commands.history(platform, seconds))
         rows += asyncio.run(bench_commands.crowd(platform, seconds))
         rows += asyncio.run(bench_commands.cpu_per_command(platform, seconds))
+        rows += asyncio.run(cpu_per_read(platform, seconds, generator, redis_down=True))
     rows += bench_commands.sealing(data_dir, seconds, workers)
     return rows

@@ -5,7 +5,8 @@
 - 64 buyers of one product vs 64 buyers of 64 products: a hot stream queues, it does not storm
   (no 409 contention);
 - CPU per command, per part of the platform (command API, PostgreSQL, projector, Redis), for
-  "create client" and "add order line", over the same load as the throughput rows;
+  "create client" and "add order line", over the same load as the throughput rows, with the
+  WAL bytes each writes and the projector's CPU per event (inputs of docs/capacity.md);
 - creating clients with personal data sealed vs left plain: what crypto-shredding costs.
 """
 
@@ -23,6 +24,7 @@ from domain import codec
 from domain.product import StockAdjusted
 from eventstore import EventStore, NewEvent, StreamAppend
 from loadtest import cpu, httpload
+from loadtest.meter import Meter
 from loadtest.platform import Platform
 from loadtest.stats import Row
 
@@ -134,7 +136,9 @@ async def crowd(platform: Platform, seconds: float) -> list[Row]:
 
 
 async def cpu_per_command(platform: Platform, seconds: float) -> list[Row]:
-    """CPU milliseconds per command by part of the platform, while 64 connections send it."""
+    """What one command costs, while 64 connections send it: CPU milliseconds by part of the
+    platform (its projection and sequencing included: the step ends when they have caught up),
+    PostgreSQL WAL bytes, and the projector's CPU per event it applied."""
     assert platform.process is not None
     async with httpx.AsyncClient(base_url=platform.command_url, timeout=60) as api:
         products = await _products(api, 8)
@@ -146,18 +150,24 @@ async def cpu_per_command(platform: Platform, seconds: float) -> list[Row]:
         return "POST", "/clients", orjson.dumps(body)
 
     rows = []
-    for name, request in (
-        ("create client", client),
-        ("add order line", _lines(orders, lambda c: products[c % len(products)])),
-    ):
-        root, data = platform.process.pid, platform.data_dir
-        before = cpu.cpu_seconds(root, data)
-        load = await httpload.hammer(platform.command_url, CONNECTIONS, seconds, request)
-        spent = cpu.per_request_ms(before, cpu.cpu_seconds(root, data), load.requests)
-        parts = " + ".join(f"{part} {ms:.2f}" for part, ms in spent.items() if part != "query-api")
-        total = sum(spent.values())
-        label = f"CPU per command ({name}): {parts}"
-        rows.append(Row(label, total, "ms", None, None, "", None, httpload.HAMMER))
+    async with Meter(platform.process.pid, platform.data_dir, platform.database_url) as meter:
+        for name, request in (
+            ("create client", client),
+            ("add order line", _lines(orders, lambda c: products[c % len(products)])),
+        ):
+            before = await meter.reading(settle=True)
+            load = await httpload.hammer(platform.command_url, CONNECTIONS, seconds, request)
+            cost = await meter.cost(before, load.requests, settle=True)
+            per_event = cost.cpu_ms["projector"] / max(cost.events, 1e-9)
+            rows += [
+                Row(f"CPU per command ({name}): {cost.parts('query-api')}"
+                    f" (at {load.rps:,.0f} commands/s; postgresql for {cost.postgresql_split()})",
+                    sum(cost.cpu_ms.values()), "ms", None, None, "", None, httpload.HAMMER),
+                Row(f"WAL per command ({name}, {cost.events:.1f} events, read models included)",
+                    cost.wal_bytes, "bytes", None, None, "", None, httpload.HAMMER),
+                Row(f"projector CPU per event ({name})", per_event, "ms", None, None, "", None,
+                    httpload.HAMMER),
+            ]  # fmt: skip
     return rows
 
 

@@ -17,7 +17,7 @@ from orders.settings import Settings
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "suite",
-        choices=["eventstore", "api", "projector", "cluster", "poison", "all"],
+        choices=bench.CHOICES,
         nargs="?",
         default="all",
     )

@@ -25,8 +25,10 @@ def _part(process: psutil.Process) -> str | None:
     return None
 
 
-def _services(root: int) -> Iterator[tuple[str, psutil.Process]]:
+def _services(root: int | None) -> Iterator[tuple[str, psutil.Process]]:
     """`orders up`'s descendants by service (an API's server and its workers are one part)."""
+    if root is None:
+        return
     for child in psutil.Process(root).children(recursive=True):
         with contextlib.suppress(psutil.Error):
             part = _part(child) or _part(child.parent())
@@ -48,8 +50,9 @@ def _servers(data_dir: Path) -> Iterator[tuple[str, psutil.Process]]:
             yield "redis", psutil.Process(int(pidfile.read_text().strip()))
 
 
-def cpu_seconds(root: int, data_dir: Path) -> dict[tuple[str, int], float]:
-    """User + system CPU of every process of the platform, by (part, pid)."""
+def cpu_seconds(root: int | None, data_dir: Path) -> dict[tuple[str, int], float]:
+    """User + system CPU of every process of the platform, by (part, pid); with no `root`, of
+    the data folder's servers only."""
     seen: dict[tuple[str, int], float] = {}
     for part, process in [*_services(root), *_servers(data_dir)]:
         with contextlib.suppress(psutil.Error):
@@ -67,3 +70,9 @@ def per_request_ms(
     for key, seconds in after.items():
         spent[key[0]] += seconds - before.get(key, 0.0)
     return {part: 1000 * seconds / max(requests, 1) for part, seconds in spent.items()}
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU of this process (a load generator's or an in-process driver's share)."""
+    times = psutil.Process().cpu_times()
+    return float(times.user + times.system)
