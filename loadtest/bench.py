@@ -32,6 +32,8 @@ def run(
         rows += bench_api.run(
             settings.data_dir.resolve() / "bench-platform", seconds, generator=generator
         )
+    if suite == "lag":  # a part of "api", on its own
+        rows += bench_api.lag_only(settings.data_dir.resolve() / "bench-platform", seconds)
     if suite in {"projector", "all"}:
         url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_projector")
         redis_url = bench_projector.own_redis_db(endpoints.redis_url)

@@ -5,7 +5,8 @@
 - command API "create client" and "add order line" at 64 connections vs plain single-row INSERT
   transactions through the same driver and a pool of the same size;
 - write -> readable lag (a command's response to the query API serving it, no token), at half
-  the measured create-client throughput.
+  the measured create-client throughput and at all of it (as many writes a second as 64
+  connections got through the command API: the rate the projector must keep up with).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -32,6 +35,8 @@ CONNECTIONS = (64, 400)
 # tighter loop becomes the load that delays the projection it is waiting for.
 POLL_SECONDS = 0.005
 TRACK_EVERY = 4
+WRITERS = 64  # connections that saturate the command API on a 2-core machine
+FULL_RATE = " at the full command rate"
 
 
 def _serve_trivial(workers: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -77,8 +82,19 @@ def reads(
     return rows
 
 
+async def _create_clients(platform: Platform, seconds: float) -> httpload.Load:
+    """The command API's create-client throughput at WRITERS connections, back to back."""
+    run = itertools.count()
+
+    def client(_c: int, _n: int) -> tuple[str, str, bytes]:
+        body = {"name": "Bench", "email": f"c{next(run)}-{time.time_ns()}@bench.io"}
+        return "POST", "/clients", orjson.dumps(body)
+
+    return await httpload.hammer(platform.command_url, WRITERS, seconds, client)
+
+
 async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[list[Row], float]:
-    connections = 64
+    connections = WRITERS
     store = await EventStore.open(platform.database_url, min_size=pool_size, max_size=pool_size)
     try:
         async with store.pool.connection() as conn:
@@ -91,13 +107,7 @@ async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[li
     base = httpload.Load(rate, percentile_ms(latencies, 50), percentile_ms(latencies, 99), 0, 0)
     label = f"plain INSERT, {connections} writers, pool {pool_size}"
     rows = [httpload.row(label, base, None, "")]
-    run = itertools.count()
-
-    def client(_c: int, _n: int) -> tuple[str, str, bytes]:
-        body = {"name": "Bench", "email": f"c{next(run)}-{time.time_ns()}@bench.io"}
-        return "POST", "/clients", orjson.dumps(body)
-
-    created = await httpload.hammer(platform.command_url, connections, seconds, client)
+    created = await _create_clients(platform, seconds)
     name = f"command create client, {connections} conn"
     rows.append(httpload.row(name, created, (label, base)))
 
@@ -121,7 +131,7 @@ async def writes(platform: Platform, seconds: float, pool_size: int) -> tuple[li
     return rows, created.rps
 
 
-async def lag(platform: Platform, rate: float, seconds: float) -> Row:
+async def lag(platform: Platform, rate: float, seconds: float, *, label: str = "") -> Row:
     """Open loop at `rate` writes/s; a write's lag is from its response to the first read of the
     query API (no token) that returns it, measured on one write in TRACK_EVERY: every tracked
     write polls, and polling them all would make the load generator the bottleneck."""
@@ -148,9 +158,42 @@ async def lag(platform: Platform, rate: float, seconds: float) -> Row:
             tasks.append(asyncio.create_task(one(i)))
         await asyncio.gather(*tasks)
     return Row(
-        f"write -> readable lag, {rate:,.0f} writes/s", rate, "writes/s",
+        f"write -> readable lag{label}, {rate:,.0f} writes/s", rate, "writes/s",
         percentile_ms(lags, 50), percentile_ms(lags, 99), "", None, "httpx, open loop",
     )  # fmt: skip
+
+
+def lags(platform: Platform, create_rate: float, seconds: float) -> list[Row]:
+    """The lag at half the measured create-client rate, and at all of it."""
+    return [
+        asyncio.run(lag(platform, max(create_rate / 2, 1.0), seconds)),
+        asyncio.run(lag(platform, max(create_rate, 1.0), seconds, label=FULL_RATE)),
+    ]
+
+
+def lag_only(data_dir: Path, seconds: float, *, workers: int = 2) -> list[Row]:
+    """`orders bench lag`: the create-client rate at 64 connections, then the lag rows, on a
+    platform of their own (the other API rows take minutes; this is what the projector's
+    live path is tuned against)."""
+    with _started(data_dir, workers) as platform:
+        created = asyncio.run(_create_clients(platform, seconds))
+        name = f"command create client, {WRITERS} conn"
+        return [httpload.row(name, created, None), *lags(platform, created.rps, seconds)]
+
+
+@contextmanager
+def _started(data_dir: Path, workers: int) -> Iterator[Platform]:
+    """A wiped platform, running with a small demo shop once its read models show it."""
+    platform = Platform(data_dir, workers=workers)
+    platform.wipe()
+    with platform:
+        platform.orders("demo-data", "--clients", "300", "--products", "200", "--orders", "300")
+        deadline = time.monotonic() + 120
+        while not httpx.get(f"{platform.query_url}/products", params={"limit": 1}).json():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the read models stayed empty")
+            time.sleep(0.5)
+        yield platform
 
 
 def run(
@@ -161,19 +204,11 @@ def run(
     pool_size: int = 20,
     generator: generators.Generator | None = None,
 ) -> list[Row]:
-    platform = Platform(data_dir, workers=workers)
-    platform.wipe()
-    with platform:
-        platform.orders("demo-data", "--clients", "300", "--products", "200", "--orders", "300")
-        deadline = time.monotonic() + 120
-        while not httpx.get(f"{platform.query_url}/products", params={"limit": 1}).json():
-            if time.monotonic() > deadline:
-                raise RuntimeError("the read models stayed empty")
-            time.sleep(0.5)
+    with _started(data_dir, workers) as platform:
         rows = reads(platform, seconds, workers, generator or generators.choose())
         write_rows, create_rate = asyncio.run(writes(platform, seconds, pool_size))
         rows += write_rows
-        rows.append(asyncio.run(lag(platform, max(create_rate / 2, 1.0), seconds)))
+        rows += lags(platform, create_rate, seconds)
         rows += asyncio.run(bench_commands.history(platform, seconds))
         rows += asyncio.run(bench_commands.crowd(platform, seconds))
         rows += asyncio.run(bench_commands.cpu_per_command(platform, seconds))

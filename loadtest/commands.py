@@ -16,7 +16,7 @@ from orders.settings import Settings
 
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "suite", choices=["eventstore", "api", "projector", "all"], nargs="?", default="all"
+        "suite", choices=["eventstore", "api", "lag", "projector", "all"], nargs="?", default="all"
     )
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each load step")
     parser.add_argument("--events", type=int, default=200_000, help="events the projector rebuilds")
