@@ -25,7 +25,7 @@ import httpx
 import orjson
 
 from eventstore import EventStore
-from loadtest import bench_commands, generators, httpload
+from loadtest import bench_commands, cpu, generators, httpload
 from loadtest.bench_eventstore import _drive, _plain_insert
 from loadtest.platform import Platform, free_port
 from loadtest.stats import Row, percentile_ms
@@ -164,11 +164,18 @@ async def lag(platform: Platform, rate: float, seconds: float, *, label: str = "
 
 
 def lags(platform: Platform, create_rate: float, seconds: float) -> list[Row]:
-    """The lag at half the measured create-client rate, and at all of it."""
-    return [
-        asyncio.run(lag(platform, max(create_rate / 2, 1.0), seconds)),
-        asyncio.run(lag(platform, max(create_rate, 1.0), seconds, label=FULL_RATE)),
-    ]
+    """The lag at half the measured create-client rate, and at all of it; and the projector's
+    CPU per write at all of it (its wake-ups' cost, whatever their number)."""
+    assert platform.process is not None
+    half = asyncio.run(lag(platform, max(create_rate / 2, 1.0), seconds))
+    root, data = platform.process.pid, platform.data_dir
+    before = cpu.cpu_seconds(root, data)
+    full = asyncio.run(lag(platform, max(create_rate, 1.0), seconds, label=FULL_RATE))
+    writes = int(full.figure * seconds)
+    spent = cpu.per_request_ms(before, cpu.cpu_seconds(root, data), writes)
+    parts = f"redis {spent['redis']:.2f}, postgresql (every backend) {spent['postgresql']:.2f}"
+    label = f"projector CPU per write{FULL_RATE} (beside it: {parts})"
+    return [half, full, Row(label, spent["projector"], "ms", None, None, "", None, full.generator)]
 
 
 def lag_only(data_dir: Path, seconds: float, *, workers: int = 2) -> list[Row]:

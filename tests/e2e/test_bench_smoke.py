@@ -29,6 +29,7 @@ ROWS = (
     "command add order line, 64 conn",
     "write -> readable lag,",
     "write -> readable lag at the full command rate",
+    "projector CPU per write at the full command rate",
     "add order line, fresh product",
     "add order line, product with 100,000 events",
     "64 buyers, 64 products",
