@@ -1,9 +1,10 @@
-"""The projector's RQ jobs: module-level functions without arguments, so any worker on the
-`projections` queue can run them (`orders projector`, or a plain `rq worker projections` with
-DATABASE_URL / REDIS_URL in its environment).
+"""The projector's RQ jobs, and the catch-up its follower runs: module-level functions without
+arguments, so any worker on the `projections` queue can run them (`orders projector`, or a plain
+`rq worker projections` with DATABASE_URL / REDIS_URL in its environment).
 
-Jobs of one process share a host: a thread running an event loop with one `Engine` (pool, Redis
-client, folded streams), so that a wake-up costs a few queries, not a new pool and a cold cache.
+Jobs and the follower of one process share a host: a thread running an event loop with one
+`Engine` (pool, Redis client, folded streams), so that a wake-up costs a few queries, not a new
+pool and a cold cache.
 A forked work horse (plain `rq worker`) gets a host of its own, which dies with it; correct, only
 colder. Duplicate and retried jobs are harmless: the runner takes each projection's lock or
 leaves it to the runner that has it.
@@ -22,12 +23,9 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from redis.exceptions import RedisError
-
 from orders.embedded import ensure_servers
 from orders.settings import Settings
 from orders.vault import MasterKey, master_key
-from orders.wakeup import FLAG
 from projector import live, rebuild
 from projector.activity import SUMMARY_SECONDS, Activity
 from projector.engine import LIVE_BATCH, Engine, open_engine
@@ -96,27 +94,17 @@ def close_host() -> None:
         closing.close()
 
 
-def wake_up() -> int:
-    """After a write: clear the "wake-up queued" flag (a write from now on queues another),
-    sequence the feed and catch every projection up. Returns feed positions covered."""
-    engine = host().engine
-    return _followed(lambda: _wake_up(engine))
-
-
-async def _wake_up(engine: Engine) -> live.CatchUp:
-    if engine.redis is not None:
-        try:
-            await engine.redis.delete(FLAG)
-        except (RedisError, OSError) as e:  # it expires on its own; the sweep covers the gap
-            log.warning("wake-up flag not cleared: %s", e)
-    return await live.follow(engine)
-
-
-def sweep() -> int:
-    """The periodic safety net: the same catch-up, for writes whose wake-up was lost (Redis down
-    at commit, a worker killed mid-job)."""
+def follow() -> int:
+    """Sequence the feed and catch every projection up: what the follower does each time it is
+    woken or polls. Returns feed positions covered."""
     engine = host().engine
     return _followed(lambda: live.follow(engine))
+
+
+def wake_up() -> int:
+    """The same catch-up as an RQ job, for a plain `rq worker projections` (the command API
+    wakes `orders projector`'s follower instead) or anyone who queues one."""
+    return follow()
 
 
 def _followed(make: Callable[[], Coroutine[Any, Any, live.CatchUp]]) -> int:
