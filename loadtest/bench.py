@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from loadtest import bench_api, bench_eventstore, bench_projector, generators
+from loadtest import bench_api, bench_eventstore, bench_projector, bench_wakeup, generators
 from loadtest.stats import Row, markdown, save
 from orders.embedded import ensure_servers
 from orders.settings import Settings
@@ -34,6 +34,10 @@ def run(
         )
     if suite == "lag":  # a part of "api", on its own
         rows += bench_api.lag_only(settings.data_dir.resolve() / "bench-platform", seconds)
+    if suite in {"lag", "projector", "all"}:
+        url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_wakeup")
+        redis_url = bench_projector.own_redis_db(endpoints.redis_url)
+        rows += asyncio.run(bench_wakeup.measure(url, redis_url))
     if suite in {"projector", "all"}:
         url = bench_eventstore.fresh_database(endpoints.database_url, "orders_bench_projector")
         redis_url = bench_projector.own_redis_db(endpoints.redis_url)

@@ -40,6 +40,7 @@ ROWS = (
     "create client, personal data sealed, 64 conn",
     "command API CPU per create client, plain",
     "command API CPU per create client, sealed",
+    "catch-up after a one-event write",
     "rebuild of every projection until switched",
     "rebuild incl. dropping the old generation",
     "plain INSERT, 32 writers",
