@@ -96,15 +96,18 @@ def close_host() -> None:
 
 def follow() -> int:
     """Sequence the feed and catch every projection up: what the follower does each time it is
-    woken or polls. Returns feed positions covered."""
+    woken or polls (it is woken again by any write that commits meanwhile, so it does not look
+    again). Returns feed positions covered."""
     engine = host().engine
-    return _followed(lambda: live.follow(engine))
+    return _followed(lambda: live.follow(engine, look_again=False))
 
 
 def wake_up() -> int:
     """The same catch-up as an RQ job, for a plain `rq worker projections` (the command API
-    wakes `orders projector`'s follower instead) or anyone who queues one."""
-    return follow()
+    wakes `orders projector`'s follower instead) or anyone who queues one: it looks again
+    until nothing new comes, since nothing wakes it for what commits meanwhile."""
+    engine = host().engine
+    return _followed(lambda: live.follow(engine))
 
 
 def _followed(make: Callable[[], Coroutine[Any, Any, live.CatchUp]]) -> int:

@@ -192,7 +192,9 @@ async def _promote(sink: RedisSink | None, targets: Sequence[Target]) -> None:
             log.warning("Redis live generation of %s not set (%s)", t.projection.name, e)
 
 
-async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
+async def follow(
+    engine: Engine, *, budget_seconds: float = 60.0, look_again: bool = True
+) -> CatchUp:
     """Sequence the feed and catch every projection up, again and again while either finds
     something new (or until the budget is spent: the next wake-up or sweep goes on; or until
     the engine is stopping: then after the batch being written).
@@ -204,7 +206,9 @@ async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
 
     Once every projection is caught up, the round that looks for more costs the sequencer and
     a look at the feed's head, not another catch-up: the head not past where they all stand
-    ends it."""
+    ends it. A caller that is woken by every write (the follower) skips that round
+    (`look_again=False`): a write committed meanwhile wakes it again, and one that did not
+    would cost the round for nothing."""
     total = CatchUp()
     reached: int | None = None  # where every projection stood after the last round
     refused: dict[str, FeedBehindCheckpointError] = {}
@@ -233,7 +237,7 @@ async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
             projections = [p for p in PROJECTIONS if p.name in done.busy]
             await asyncio.sleep(BUSY_PAUSE_SECONDS)
             continue
-        if not sequenced and not done.covered:
+        if not look_again or (not sequenced and not done.covered):
             break
         if not done.busy and projections is PROJECTIONS:
             reached = done.reached
