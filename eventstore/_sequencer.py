@@ -72,10 +72,13 @@ async def sequence(
     """Sequence everything below the horizon (or at most `max_events`); return how many."""
     done = 0
     while not max_events or done < max_events:
-        n = await sequence_batch(conn, batch if not max_events else min(batch, max_events - done))
+        limit = batch if not max_events else min(batch, max_events - done)
+        n = await sequence_batch(conn, limit)
         if not n:
             break
         done += n
+        if n < limit:  # all there was below the horizon: another look would find nothing
+            break  # (or only what committed since, which the next caller takes)
     return done
 
 

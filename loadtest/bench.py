@@ -17,6 +17,7 @@ from loadtest import (
     bench_eventstore,
     bench_poison,
     bench_projector,
+    bench_wakeup,
     generators,
 )
 from loadtest.stats import Row, markdown, save
@@ -59,9 +60,22 @@ def _api(r: Run) -> list[Row]:
     return bench_api.run(r.data_dir / "bench-platform", r.seconds, generator=generator)
 
 
+def _wakeup(r: Run) -> list[Row]:
+    """A live catch-up's fixed cost after a one-event write, beside that write's append."""
+    redis_url = bench_projector.own_redis_db(r.endpoints.redis_url)
+    return asyncio.run(bench_wakeup.measure(r.database("orders_bench_wakeup"), redis_url))
+
+
+def _lag(r: Run) -> list[Row]:
+    """`orders bench lag`: the write -> readable lag rows of `api` on their own, and the
+    catch-up's fixed cost: what the projector's live path is tuned against."""
+    return bench_api.lag_only(r.data_dir / "bench-platform", r.seconds) + _wakeup(r)
+
+
 def _projector(r: Run) -> list[Row]:
     redis_url = bench_projector.own_redis_db(r.endpoints.redis_url)
-    rows = asyncio.run(bench_projector.measure(r.database("orders_bench_projector"), redis_url,
+    rows = _wakeup(r)
+    rows += asyncio.run(bench_projector.measure(r.database("orders_bench_projector"), redis_url,
                                                r.events))  # fmt: skip
     url = r.database("orders_bench_catch_up")
     return rows + asyncio.run(bench_capacity.projector_catch_up(url, redis_url, r.data_dir,
@@ -88,7 +102,7 @@ def _capacity(r: Run) -> list[Row]:
                               r.seconds, r.events, generator)  # fmt: skip
 
 
-# `all` runs these in order; `capacity` re-measures a part of them and is not in `all`
+# `all` runs these in order; `capacity` and `lag` re-measure parts of them and are not in `all`
 SUITES: dict[str, Callable[[Run], list[Row]]] = {
     "eventstore": _eventstore,
     "api": _api,
@@ -96,7 +110,8 @@ SUITES: dict[str, Callable[[Run], list[Row]]] = {
     "cluster": _cluster,
     "poison": _poison,
 }
-CHOICES = [*SUITES, "capacity", "all"]
+PARTS: dict[str, Callable[[Run], list[Row]]] = {"capacity": _capacity, "lag": _lag}
+CHOICES = [*SUITES, *PARTS, "all"]
 
 
 def run(
@@ -108,7 +123,7 @@ def run(
     load_generator: str = "auto",
 ) -> int:
     r = Run(ensure_servers(settings), settings, seconds, events, load_generator)
-    chosen = list(SUITES.values()) if suite == "all" else [{**SUITES, "capacity": _capacity}[suite]]
+    chosen = list(SUITES.values()) if suite == "all" else [{**SUITES, **PARTS}[suite]]
     rows = [row for measure in chosen for row in measure(r)]
     print(markdown(rows))  # noqa: T201
     out = r.data_dir / "bench" / f"{suite}.json"

@@ -1,14 +1,20 @@
-"""Waking the projector after a write: a de-duplicated RQ job on the `projections` queue.
+"""Waking the projector after a write: one element on a Redis list that the projector's follower
+blocks on (`projector.follower`), not an RQ job per wake-up.
 
-A flag key with a short expiry stands for "a wake-up is queued": only the writer that sets it
-enqueues, and the job clears it before it reads the feed, so a write that lands while a job runs
-queues exactly one more. If Redis is down, the write has already committed; the projector's
-periodic sweep picks it up, so the failure is only logged.
+A job cost the writer an enqueue (a hash, the queue, a flag to de-duplicate) and the worker a
+job's bookkeeping (started and finished registries, result handling) for every catch-up; the
+list costs one round trip on each side. The writer pushes and trims the list to one element in
+the same round trip, so it never holds more than one wake-up, however many writes come while
+the projector is busy or down: the follower pops it and catches up once for all of them.
 
-Within one process, concurrent writes share a wake-up: one background task sends them, and the
-writes that commit while a round is on its way to Redis only ask for one more round, sent when
-it returns. Every write is still followed by a wake-up sent after its commit, with one Redis
-round trip per round instead of one per write, and no response waits for Redis.
+If Redis is down, the write has already committed; the follower's periodic poll picks it up, so
+the failure is only logged. Within one process, concurrent writes share a wake-up: one
+background task sends them, and the writes that commit while a round is on its way to Redis only
+ask for one more round, sent when it returns. Every write is still followed by a wake-up sent
+after its commit, and no response waits for Redis.
+
+RQ stays for what is work to queue: rebuilds (and `wake_up`, a catch-up as a job, for a plain
+`rq worker` or a cron that wants one).
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import logging
 
 import redis
 import redis.asyncio
-from rq import Queue
 
 # The projector's side of the queue: RQ enqueues a job by its function's dotted path, so the
 # services that queue work name `projector.jobs` functions here, once, without importing the
@@ -26,8 +31,7 @@ from rq import Queue
 QUEUE = "projections"
 JOB = "projector.jobs.wake_up"
 REBUILD_JOB = "projector.jobs.rebuild_projections"
-FLAG = "orders:projector:wakeup-queued"
-FLAG_TTL_SECONDS = 10
+SIGNAL = "orders:projector:wake"  # a list of at most one element: "there is something new"
 
 log = logging.getLogger("orders.wakeup")
 
@@ -36,12 +40,6 @@ class Waker:
     def __init__(self, redis_url: str) -> None:
         self._async = redis.asyncio.Redis.from_url(
             redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
-        )
-        self._queue = Queue(
-            QUEUE,
-            connection=redis.Redis.from_url(
-                redis_url, socket_timeout=1.0, socket_connect_timeout=1.0
-            ),
         )
         self._again = False
         self._rounds: asyncio.Task[None] | None = None
@@ -59,16 +57,14 @@ class Waker:
 
     async def _wake_once(self) -> None:
         try:
-            if await self._async.set(FLAG, b"1", nx=True, ex=FLAG_TTL_SECONDS):
-                await asyncio.to_thread(self._enqueue)
+            async with self._async.pipeline(transaction=False) as pipe:
+                pipe.lpush(SIGNAL, b"1")
+                pipe.ltrim(SIGNAL, 0, 0)
+                await pipe.execute()
         except (redis.RedisError, OSError) as e:
-            log.warning("projector wake-up not sent (the sweep will catch up): %s", e)
-
-    def _enqueue(self) -> None:
-        self._queue.enqueue(JOB, result_ttl=0, failure_ttl=3600, job_timeout=600)
+            log.warning("projector wake-up not sent (its poll will catch up): %s", e)
 
     async def close(self) -> None:
         if self._rounds is not None:
             await self._rounds
         await self._async.aclose()
-        self._queue.connection.close()

@@ -35,18 +35,31 @@ class Checkpoint:
 
 
 async def read_live(conn: psycopg.AsyncConnection[Any], projection: str) -> Checkpoint:
-    """The live checkpoint, created at the start of the feed the first time it is asked for
-    (one statement on every later catch-up, which is all of them but the first)."""
-    select = "SELECT generation, position, feed_hash FROM projection_checkpoints WHERE name = %s"
-    row = await (await conn.execute(select, (projection,), prepare=True)).fetchone()
-    if row is None:
+    """The live checkpoint, created at the start of the feed the first time it is asked for."""
+    return (await read_lives(conn, [projection]))[0]
+
+
+async def read_lives(
+    conn: psycopg.AsyncConnection[Any], projections: Sequence[str]
+) -> list[Checkpoint]:
+    """The live checkpoints of `projections`, in their order, created at the start of the feed
+    the first time they are asked for: one statement on every later catch-up (all of them but
+    the first), however many projections there are."""
+    select = (
+        "SELECT name, generation, position, feed_hash FROM projection_checkpoints"
+        " WHERE name = ANY(%s)"
+    )
+    names = list(projections)
+    rows = await (await conn.execute(select, (names,), prepare=True)).fetchall()
+    if len(rows) < len(set(names)):
         await conn.execute(
-            "INSERT INTO projection_checkpoints (name) VALUES (%s) ON CONFLICT DO NOTHING",
-            (projection,),
+            "INSERT INTO projection_checkpoints (name) SELECT unnest(%s::text[])"
+            " ON CONFLICT DO NOTHING",
+            (names,),
         )
-        row = await (await conn.execute(select, (projection,), prepare=True)).fetchone()
-    assert row is not None, "inserted above"
-    return Checkpoint(projection, Slot.LIVE, row[0], row[1], _bytes(row[2]))
+        rows = await (await conn.execute(select, (names,), prepare=True)).fetchall()
+    found = {row[0]: Checkpoint(row[0], Slot.LIVE, row[1], row[2], _bytes(row[3])) for row in rows}
+    return [found[name] for name in names]
 
 
 async def read_rebuild(conn: psycopg.AsyncConnection[Any], projection: str) -> Checkpoint | None:
@@ -136,18 +149,33 @@ async def switch(
 
 async def check_feed(store: EventStore, at: Checkpoint) -> None:
     """The restore guard: refuse a feed that is behind, or not the one behind, the checkpoint."""
-    if at.position == 0:
-        return
-    found = await store.feed_hash(at.position)
-    if found is None:
-        head = await store.feed_head()
-        raise FeedBehindCheckpointError(
-            at.projection, at.position, f"the feed ends at position {head.position}"
-        )
-    if at.feed_hash is not None and found != at.feed_hash:
-        raise FeedBehindCheckpointError(
-            at.projection, at.position, "the feed at that position holds other events"
-        )
+    for refused in await check_feeds(store, [at]):
+        raise refused
+
+
+async def check_feeds(
+    store: EventStore, checkpoints: Sequence[Checkpoint]
+) -> list[FeedBehindCheckpointError]:
+    """The restore guard for several checkpoints: one query for the feed's hashes at all their
+    positions (usually one: projections that follow the feed together stand at the same), and
+    the refusals, if any."""
+    positions = sorted({c.position for c in checkpoints if c.position})
+    if not positions:
+        return []
+    found = await store.feed_hashes(positions)
+    head = None if len(found) == len(positions) else await store.feed_head()
+    refused = []
+    for at in checkpoints:
+        if not at.position:
+            continue
+        if at.position not in found:
+            assert head is not None, "read above when a position was missing"
+            ends = f"the feed ends at position {head.position}"
+            refused.append(FeedBehindCheckpointError(at.projection, at.position, ends))
+        elif at.feed_hash is not None and found[at.position] != at.feed_hash:
+            other = "the feed at that position holds other events"
+            refused.append(FeedBehindCheckpointError(at.projection, at.position, other))
+    return refused
 
 
 def _bytes(value: Any) -> bytes | None:

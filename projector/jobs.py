@@ -1,9 +1,10 @@
-"""The projector's RQ jobs: module-level functions without arguments, so any worker on the
-`projections` queue can run them (`orders projector`, or a plain `rq worker projections` with
-DATABASE_URL / REDIS_URL in its environment).
+"""The projector's RQ jobs, and the catch-up its follower runs: module-level functions without
+arguments, so any worker on the `projections` queue can run them (`orders projector`, or a plain
+`rq worker projections` with DATABASE_URL / REDIS_URL in its environment).
 
-Jobs of one process share a host: a thread running an event loop with one `Engine` (pool, Redis
-client, folded streams), so that a wake-up costs a few queries, not a new pool and a cold cache.
+Jobs and the follower of one process share a host: a thread running an event loop with one
+`Engine` (pool, Redis client, folded streams), so that a wake-up costs a few queries, not a new
+pool and a cold cache.
 A forked work horse (plain `rq worker`) gets a host of its own, which dies with it; correct, only
 colder. Duplicate and retried jobs are harmless: the runner takes each projection's lock or
 leaves it to the runner that has it.
@@ -22,14 +23,9 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from orders.embedded import ensure_servers
-from orders.redis_client import open_redis
 from orders.settings import Settings
 from orders.vault import MasterKey, master_key
-from orders.wakeup import FLAG
 from projector import live, rebuild
 from projector.activity import SUMMARY_SECONDS, Activity
 from projector.engine import LIVE_BATCH, Engine, open_engine
@@ -46,16 +42,12 @@ STOPPING = threading.Event()
 class Host:
     """An event loop in a daemon thread, with the engine built on it."""
 
-    def __init__(
-        self, database_url: str, redis_url: str, queue_url: str, master: MasterKey | None
-    ) -> None:
+    def __init__(self, database_url: str, redis_url: str, master: MasterKey | None) -> None:
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="projector", daemon=True)
         self.thread.start()
         self.engine: Engine = self.call(lambda: open_engine(database_url, redis_url, master=master))
-        # the wake-up flag lives with the queue, which may be another Redis than the documents
-        self.queue = open_redis(queue_url, timeout=5.0, connect_timeout=1.0)
         self.engine.stopping = STOPPING
         # smaller batches make a test's kill land mid-catch-up, a shorter summary shows in a
         # test's log; operators need not touch either
@@ -71,7 +63,6 @@ class Host:
         into the interpreter's exit has its pending tasks destroyed there, and logs it while
         the interpreter is half torn down (the tracebacks that ended every Ctrl-C)."""
         self.call(self.engine.close)
-        self.call(self.queue.aclose)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         if not self.thread.is_alive():
@@ -90,10 +81,7 @@ def host() -> Host:
         if _host is None or _host.pid != os.getpid():
             settings = Settings()
             endpoints = ensure_servers(settings)
-            _host = Host(
-                endpoints.database_url, endpoints.redis_url, endpoints.queue_url,
-                master_key(settings),
-            )  # fmt: skip
+            _host = Host(endpoints.database_url, endpoints.redis_url, master_key(settings))
         return _host
 
 
@@ -106,24 +94,18 @@ def close_host() -> None:
         closing.close()
 
 
+def follow() -> int:
+    """Sequence the feed and catch every projection up: what the follower does each time it is
+    woken or polls (it is woken again by any write that commits meanwhile, so it does not look
+    again). Returns feed positions covered."""
+    engine = host().engine
+    return _followed(lambda: live.follow(engine, look_again=False))
+
+
 def wake_up() -> int:
-    """After a write: clear the "wake-up queued" flag (a write from now on queues another),
-    sequence the feed and catch every projection up. Returns feed positions covered."""
-    running = host()
-    return _followed(lambda: _wake_up(running.engine, running.queue))
-
-
-async def _wake_up(engine: Engine, queue: Redis) -> live.CatchUp:
-    try:
-        await queue.delete(FLAG)
-    except (RedisError, OSError) as e:  # it expires on its own; the sweep covers the gap
-        log.warning("wake-up flag not cleared: %s", e)
-    return await live.follow(engine)
-
-
-def sweep() -> int:
-    """The periodic safety net: the same catch-up, for writes whose wake-up was lost (Redis down
-    at commit, a worker killed mid-job)."""
+    """The same catch-up as an RQ job, for a plain `rq worker projections` (the command API
+    wakes `orders projector`'s follower instead) or anyone who queues one: it looks again
+    until nothing new comes, since nothing wakes it for what commits meanwhile."""
     engine = host().engine
     return _followed(lambda: live.follow(engine))
 

@@ -29,7 +29,7 @@ from projector.errors import (
     FeedBehindCheckpointError,
     ProjectionsRefusedError,
 )
-from projector.redis_sink import RedisSink
+from projector.redis_sink import RedisSink, Standing
 from projector.runner import Runner, Target
 from readmodels.schema import PROJECTIONS, Projection
 
@@ -45,33 +45,37 @@ TRANSIENT = (StoreUnavailableError, CheckpointMovedError)
 @dataclass
 class CatchUp:
     """What one catch-up did: positions covered, projections another runner held, refusals,
-    and how many positions the furthest-behind projection it moved was left behind the head."""
+    how many positions the furthest-behind projection it moved was left behind the head, and
+    the feed position every projection it moved has reached (None: it moved none)."""
 
     covered: int = 0
     lag: int = 0
+    reached: int | None = None
     busy: list[str] = field(default_factory=list)
     stalled: list[str] = field(default_factory=list)  # stopped by an event that raises
     refused: list[FeedBehindCheckpointError] = field(default_factory=list)
 
 
 async def catch_up(engine: Engine, projections: Sequence[Projection] = PROJECTIONS) -> CatchUp:
+    """One catch-up of the free projections among `projections`. What it costs beside the
+    batches does not grow with their number: one statement takes their locks, one reads their
+    checkpoints, one the feed's hashes there, one Redis call where their documents stand; the
+    batches' checkpoints move in one statement and their Redis positions in one call."""
     done = CatchUp()
     async with locks.locking(engine.store) as conn:
         wanted = {locks.key("live", p.name): p for p in projections}
         held = await locks.try_lock(conn, list(wanted))
         done.busy = [p.name for k, p in wanted.items() if k not in held]
-        targets = []
-        for k in held:
-            target = await _target(conn, engine, wanted[k], done)
-            if target is not None:
-                targets.append(target)
+        targets, unpromoted = await _targets(conn, engine, [wanted[k] for k in held], done)
         runner = Runner(
             engine.store, engine.sink, batch_size=engine.live_batch, stopping=engine.stopping
         )
         done.covered = await runner.run(conn, targets)
-        done.lag = max([0, *(runner.head - t.position for t in targets if t.poison is None)])
+        moving = [t for t in targets if t.poison is None]
+        done.lag = max([0, *(runner.head - t.position for t in moving)])
+        done.reached = min((t.position for t in moving), default=None)
         _back_off(engine, targets, done)
-        await _promote(engine.sink, targets)
+        await _promote(engine.sink, [t for t in targets if t.projection.name in unpromoted])
     return done
 
 
@@ -98,21 +102,48 @@ def _back_off(engine: Engine, targets: Sequence[Target], done: CatchUp) -> None:
         done.stalled.append(t.projection.name)
 
 
-async def _target(
-    conn: psycopg.AsyncConnection[Any], engine: Engine, projection: Projection, done: CatchUp
-) -> Target | None:
-    checkpoint = await checkpoints.read_live(conn, projection.name)
-    if _waiting(engine, checkpoint):
-        done.stalled.append(projection.name)
-        return None
+async def _targets(
+    conn: psycopg.AsyncConnection[Any],
+    engine: Engine,
+    projections: Sequence[Projection],
+    done: CatchUp,
+) -> tuple[list[Target], set[str]]:
+    """The targets of the projections whose locks this runner holds, but those the restore
+    guard refuses; and the names of those whose generation Redis readers are not pointed at."""
+    if not projections:
+        return [], set()
+    read = await checkpoints.read_lives(conn, [p.name for p in projections])
+    pairs = list(zip(projections, read, strict=True))
+    waiting = {p.name for p, c in pairs if _waiting(engine, c)}  # stopped by an event, backing off
+    done.stalled += sorted(waiting)
+    checked = [c for p, c in pairs if p.name not in waiting]
+    done.refused = await checkpoints.check_feeds(engine.store, checked)
+    refused = waiting | {e.projection for e in done.refused}
+    kept = [(p, c) for p, c in pairs if p.name not in refused]
+    standing = await _standing(engine.sink, kept)
+    targets, unpromoted = [], set()
+    for (projection, checkpoint), stands in zip(kept, standing, strict=True):
+        redis_position = None
+        if engine.sink is not None and stands is not None:
+            redis_position = await _ready(conn, engine.sink, projection, checkpoint, stands.applied)
+        if stands is None or stands.live != checkpoint.generation:
+            unpromoted.add(projection.name)
+        cache = engine.cache(projection, checkpoint.generation)
+        targets.append(Target(projection, checkpoint, cache, redis_position))
+    return targets, unpromoted
+
+
+async def _standing(
+    sink: RedisSink | None, kept: Sequence[tuple[Projection, Checkpoint]]
+) -> list[Standing | None]:
+    """Where each generation stands in Redis (None for all: Redis is down, or not written)."""
+    if sink is None or not kept:
+        return [None] * len(kept)
     try:
-        await checkpoints.check_feed(engine.store, checkpoint)
-    except FeedBehindCheckpointError as e:
-        done.refused.append(e)
-        return None
-    cache = engine.cache(projection, checkpoint.generation)
-    redis_position = await redis_ready(conn, engine.sink, projection, checkpoint)
-    return Target(projection, checkpoint, cache, redis_position)
+        return list(await sink.standing([(p, c.generation) for p, c in kept]))
+    except REDIS_FAILURES as e:
+        _redis_down(", ".join(p.name for p, _ in kept), e)
+        return [None] * len(kept)
 
 
 async def redis_ready(
@@ -127,16 +158,32 @@ async def redis_ready(
         return None
     try:
         applied = await sink.applied(projection, checkpoint.generation)
-        if (
-            applied is not None
-            and checkpoint.position - RELOAD_GAP <= applied <= checkpoint.position
-        ):
-            return applied
+    except REDIS_FAILURES as e:
+        _redis_down(projection.name, e)
+        return None
+    return await _ready(conn, sink, projection, checkpoint, applied)
+
+
+async def _ready(
+    conn: psycopg.AsyncConnection[Any],
+    sink: RedisSink,
+    projection: Projection,
+    checkpoint: Checkpoint,
+    applied: int | None,
+) -> int | None:
+    """`redis_ready`, given the generation's applied position in Redis."""
+    if applied is not None and checkpoint.position - RELOAD_GAP <= applied <= checkpoint.position:
+        return applied
+    try:
         await reload(conn, sink, projection, checkpoint)
     except REDIS_FAILURES as e:
-        log.warning("Redis unavailable for %s (%s); PostgreSQL goes on", projection.name, e)
+        _redis_down(projection.name, e)
         return None
     return checkpoint.position
+
+
+def _redis_down(projections: str, e: Exception) -> None:
+    log.warning("Redis unavailable for %s (%s); PostgreSQL goes on", projections, e)
 
 
 async def reload(
@@ -163,7 +210,8 @@ async def reload(
 
 async def _promote(sink: RedisSink | None, targets: Sequence[Target]) -> None:
     """Point Redis readers at each live generation whose Redis documents have caught up, and
-    drop the generation they read before (a rebuild that switched while Redis was down)."""
+    drop the generation they read before (a rebuild that switched while Redis was down). Only
+    targets readers were not pointed at are given: most catch-ups promote none."""
     if sink is None:
         return
     for t in targets:
@@ -177,7 +225,9 @@ async def _promote(sink: RedisSink | None, targets: Sequence[Target]) -> None:
             log.warning("Redis live generation of %s not set (%s)", t.projection.name, e)
 
 
-async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
+async def follow(
+    engine: Engine, *, budget_seconds: float = 60.0, look_again: bool = True
+) -> CatchUp:
     """Sequence the feed and catch every projection up, again and again while either finds
     something new (or until the budget is spent: the next wake-up or sweep goes on; or until
     the engine is stopping: then after the batch being written).
@@ -185,8 +235,15 @@ async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
     A projection another runner holds is tried again for a moment: that runner may have read
     the head just before the events this call was woken for, and be about to stop. A database
     that fails for a moment is tried again a few times (a batch is applied once or not at all,
-    so a retry only redoes what did not commit). Refusals are raised at the end, together."""
+    so a retry only redoes what did not commit). Refusals are raised at the end, together.
+
+    Once every projection is caught up, the round that looks for more costs the sequencer and
+    a look at the feed's head, not another catch-up: the head not past where they all stand
+    ends it. A caller that is woken by every write (the follower) skips that round
+    (`look_again=False`): a write committed meanwhile wakes it again, and one that did not
+    would cost the round for nothing."""
     total = CatchUp()
+    reached: int | None = None  # where every projection stood after the last round
     refused: dict[str, FeedBehindCheckpointError] = {}
     deadline = time.monotonic() + budget_seconds
     busy_until = time.monotonic() + BUSY_WAIT_SECONDS
@@ -195,6 +252,8 @@ async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
     while time.monotonic() < deadline and not engine.stopping.is_set():
         try:
             sequenced = await engine.store.sequence()
+            if not sequenced and reached is not None and await _head(engine) <= reached:
+                break
             done = await catch_up(engine, projections)
         except TRANSIENT as e:
             failures += 1
@@ -206,13 +265,20 @@ async def follow(engine: Engine, *, budget_seconds: float = 60.0) -> CatchUp:
         total.covered += done.covered
         total.lag = done.lag
         refused |= {e.projection: e for e in done.refused}
+        reached = None
         if done.busy and time.monotonic() < busy_until:
             projections = [p for p in PROJECTIONS if p.name in done.busy]
             await asyncio.sleep(BUSY_PAUSE_SECONDS)
             continue
-        if not sequenced and not done.covered:
+        if not look_again or (not sequenced and not done.covered):
             break
+        if not done.busy and projections is PROJECTIONS:
+            reached = done.reached
         projections = PROJECTIONS
     if refused:
         raise ProjectionsRefusedError(list(refused.values()))
     return total
+
+
+async def _head(engine: Engine) -> int:
+    return (await engine.store.feed_head()).position

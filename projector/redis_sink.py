@@ -13,7 +13,9 @@ and the one key a call names in KEYS sends it to the node that holds them all.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from redis.asyncio import RedisCluster
 from redis.exceptions import NoScriptError
 
 from orders.redis_client import AnyRedis, queue_evalsha
@@ -70,11 +72,13 @@ end
 return written
 """
 
-# KEYS[1] applied key; ARGV[1] position. Only forward.
+# KEYS: applied keys; ARGV[1] position. Each only forward.
 MARK_APPLIED = """
-local held = tonumber(redis.call('GET', KEYS[1]) or -1)
-if tonumber(ARGV[1]) > held then redis.call('SET', KEYS[1], ARGV[1]) end
-return held
+local to = tonumber(ARGV[1])
+for _, key in ipairs(KEYS) do
+  if to > tonumber(redis.call('GET', key) or -1) then redis.call('SET', key, ARGV[1]) end
+end
+return #KEYS
 """
 
 # KEYS[1]: a key of the generation (it routes the call to the node that holds the generation's
@@ -105,6 +109,12 @@ local held = tonumber(redis.call('GET', KEYS[1]) or 0)
 if held ~= tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
 return held
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    applied: int | None  # the generation's applied position (None: no documents trusted)
+    live: int | None  # the generation readers are pointed at (None: none yet)
 
 
 class RedisSink:
@@ -156,8 +166,34 @@ class RedisSink:
         raw = await self.redis.get(applied_key(projection.name, generation))
         return None if raw is None else int(raw)
 
+    async def standing(self, generations: Sequence[tuple[Projection, int]]) -> list[Standing]:
+        """Where each generation stands in Redis: its applied position and the generation
+        readers are pointed at, for all of them in one round trip."""
+        keys = [
+            k for p, g in generations for k in (applied_key(p.name, g), live_generation_key(p.name))
+        ]
+        if not keys:
+            return []
+        if isinstance(self.redis, RedisCluster):  # one MGET per slot: a projection's keys share one
+            raw = await self.redis.mget_nonatomic(keys)
+        else:
+            raw = await self.redis.mget(keys)
+        return [Standing(_int(raw[i]), _int(raw[i + 1])) for i in range(0, len(raw), 2)]
+
     async def mark_applied(self, projection: Projection, generation: int, position: int) -> None:
-        await self._mark(keys=[applied_key(projection.name, generation)], args=[position])
+        await self.mark_all_applied([(projection, generation)], position)
+
+    async def mark_all_applied(
+        self, generations: Sequence[tuple[Projection, int]], position: int
+    ) -> None:
+        """Move the applied position of several generations (each only forward) in one call: a
+        batch moves every followed projection, whether its types had events in it or not."""
+        keys = [applied_key(p.name, g) for p, g in generations]
+        if isinstance(self.redis, RedisCluster):  # a script's keys must share a slot: one each
+            for key in keys:
+                await self._mark(keys=[key], args=[position])
+        elif keys:
+            await self._mark(keys=keys, args=[position])
 
     async def forget_applied(self, projection: Projection, generation: int) -> None:
         """Readers stop trusting the generation's Redis documents (before they are reloaded)."""
@@ -199,6 +235,10 @@ class RedisSink:
         `pos` entry, and `drop` removes the `pos` hashes last."""
         keys = [f"{t.redis_prefix(generation)}pos" for t in projection.tables]
         return bool(await self.redis.exists(*keys))
+
+
+def _int(raw: bytes | str | None) -> int | None:
+    return None if raw is None else int(raw)
 
 
 def _packed(table: Table, row: Row) -> bytes:

@@ -261,14 +261,12 @@ class Runner:
         return sent
 
     async def _mark(self, targets: list[Target], end: int) -> None:
-        if self.sink is None:
+        if self.sink is None or not targets:
             return
-        for t in targets:
-            try:
-                await self.sink.mark_applied(t.projection, t.generation, end)
-            except REDIS_FAILURES as e:
-                self._lost_redis(targets, e)
-                return
+        try:
+            await self.sink.mark_all_applied([(t.projection, t.generation) for t in targets], end)
+        except REDIS_FAILURES as e:
+            self._lost_redis(targets, e)
 
     @staticmethod
     def _lost_redis(targets: list[Target], e: Exception) -> None:

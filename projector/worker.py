@@ -1,18 +1,19 @@
-"""`orders projector`: an RQ worker on the `projections` queue, and the periodic sweep.
+"""`orders projector`: the live follower, and an RQ worker on the `projections` queue.
 
-The worker is RQ's SimpleWorker (jobs run in this process, not in a fork per job), so every job
-shares this process's host: one pool, one Redis client and warm folded streams. The sweep runs
-in a thread of the same process every SWEEP_SECONDS, straight against PostgreSQL (and Redis when
-it answers): it does not go through the queue, so read models in PostgreSQL stay current while
-Redis is down, and a write whose wake-up was lost is projected within seconds once it is back.
-If Redis is down at start or goes away, the worker waits and connects again.
+The follower (`projector.follower`) is a thread that blocks on the command API's wake-up signal
+and catches the projections up, straight against PostgreSQL (and Redis when it answers), at
+least every SWEEP_SECONDS woken or not: read models in PostgreSQL stay current while Redis is
+down, and a write whose wake-up was lost is projected within seconds. The RQ worker runs queued
+jobs, rebuilds above all. It is RQ's SimpleWorker (jobs run in this process, not in a fork per
+job), so every job shares this process's host with the follower: one pool, one Redis client and
+warm folded streams. If Redis is down at start or goes away, the worker waits and connects again.
 
 Stopping: SIGINT or SIGTERM sets `jobs.STOPPING` before RQ's own handler runs, so a catch-up
-under way ends after the batch being written (committed with its checkpoint) and the job
-returns; RQ then stops as asked. RQ also returns from `work()` on its own, when Redis times
-out or something unexpected escapes it ("quitting"): that is not a stop request, and the
-worker is started again. RQ's per-job INFO lines are left out unless LOG_LEVEL is DEBUG;
-`projector.activity` says what was projected instead.
+under way ends after the batch being written (committed with its checkpoint), the follower
+within one blocking pop, and a job returns; RQ then stops as asked. RQ also returns from
+`work()` on its own, when Redis times out or something unexpected escapes it ("quitting"):
+that is not a stop request, and the worker is started again. RQ's per-job INFO lines are left
+out unless LOG_LEVEL is DEBUG; `projector.activity` says what was projected instead.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from rq.exceptions import StopRequested
 from orders.embedded import ensure_servers
 from orders.settings import Settings
 from orders.wakeup import QUEUE
-from projector import jobs
+from projector import follower, jobs
 
 log = logging.getLogger("projector.worker")
 
@@ -64,15 +65,21 @@ def run(settings: Settings, *, sweep_seconds: float = SWEEP_SECONDS, burst: bool
     os.environ["REDIS_URL"] = endpoints.redis_url
     _stop_on_signal()
     stop = threading.Event()
-    sweeper = threading.Thread(target=_sweep, args=(stop, sweep_seconds), daemon=True)
-    sweeper.start()
-    log.info("projector: RQ worker on queue %r, sweep every %.0f s", QUEUE, sweep_seconds)
+    following = threading.Thread(
+        target=follower.follow, args=(stop, endpoints.queue_url, sweep_seconds, jobs.follow),
+        name="follower", daemon=True,
+    )  # fmt: skip
+    following.start()
+    log.info(
+        "projector: following the feed (woken by writes, at least every %.0f s);"
+        " RQ worker on queue %r", sweep_seconds, QUEUE,
+    )  # fmt: skip
     try:
         _work(endpoints.queue_url, burst=burst)
     finally:
         stop.set()
-        jobs.STOPPING.set()  # a sweep under way ends after its batch too
-        sweeper.join(timeout=10)
+        jobs.STOPPING.set()  # a catch-up under way ends after its batch too
+        following.join(timeout=10)
         jobs.close_host()
     log.info("projector stopped")
     return 0
@@ -121,16 +128,3 @@ def _worked(redis_url: str, *, burst: bool) -> bool:
         RECONNECT_SECONDS,
     )
     return False
-
-
-def _sweep(stop: threading.Event, every: float) -> None:
-    last_error = ""
-    while not stop.wait(every):
-        try:
-            jobs.sweep()
-            last_error = ""
-        except Exception as e:  # noqa: BLE001 - the sweep must outlive any one failure
-            message = f"{type(e).__name__}: {e}"
-            if message != last_error:  # once per distinct problem, not once a second
-                log.error("sweep failed: %s", message)  # noqa: TRY400 - the message says it all
-                last_error = message

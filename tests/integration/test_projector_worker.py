@@ -1,5 +1,5 @@
-"""The projector as it runs in production: RQ worker processes woken by the command API's
-writes (`orders projector`, or a plain `rq worker projections`)."""
+"""The projector as it runs in production: `orders projector` processes woken by the command
+API's writes, and a plain `rq worker projections` running a queued catch-up."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from rq import Queue
 
 from command_api.app import create_app
 from orders.settings import Settings
-from orders.wakeup import FLAG, JOB, QUEUE
+from orders.wakeup import JOB, QUEUE, SIGNAL
 from projector import rebuild
 from projector.engine import Engine
 from readmodels.schema import PROJECTION_OF, PROJECTIONS, TABLES
@@ -78,14 +78,16 @@ async def test_orders_projector_projects_every_write_it_is_woken_for(
         worker.stop()
 
 
-async def test_a_plain_rq_worker_runs_the_wake_up_job_and_clears_the_flag(
+async def test_a_plain_rq_worker_runs_a_queued_catch_up(
     database_url: str, redis_url: str, writes: Shop, engine: Engine, tmp_path: Path
 ) -> None:
     scenario = Scenario(writes)
     await scenario.round()
     assert engine.redis is not None
-    assert await engine.redis.get(FLAG) == b"1"  # the command API queued a wake-up
-    assert Queue(QUEUE, connection=_sync(redis_url)).count >= 1
+    await eventually(_woken(engine))  # the command API's wake-up: a signal, not a job
+    queue = Queue(QUEUE, connection=_sync(redis_url))
+    assert queue.count == 0
+    queue.enqueue(JOB, result_ttl=0)
 
     rq = Process(
         [str(Path(sys.executable).parent / "rq"), "worker", QUEUE, "--url", redis_url, "--burst"],
@@ -94,7 +96,6 @@ async def test_a_plain_rq_worker_runs_the_wake_up_job_and_clears_the_flag(
     )
     assert rq.popen.wait(60) == 0, rq.output()
 
-    assert await engine.redis.get(FLAG) is None
     expected = await scenario.expected()
     assert await postgres_docs(engine.store) == expected
     assert await redis_docs(engine.redis) == expected
@@ -103,6 +104,14 @@ async def test_a_plain_rq_worker_runs_the_wake_up_job_and_clears_the_flag(
 
 def _sync(url: str) -> object:
     return redis.Redis.from_url(url)
+
+
+def _woken(engine: Engine) -> object:
+    async def check() -> bool:
+        assert engine.redis is not None
+        return await engine.redis.llen(SIGNAL) == 1
+
+    return check
 
 
 class PositionWatch:
@@ -152,7 +161,7 @@ async def test_workers_killed_mid_batch_leave_the_read_models_a_fresh_rebuild_wo
             workers = [Process([sys.executable, "-m", "launch.cli", "projector"], env, log)
                        for _ in range(2)]  # fmt: skip
             await scenario.round()
-            for _ in range(5):  # duplicates of the wake-up the writes queued
+            for _ in range(5):  # catch-ups queued beside the followers, racing them
                 queue.enqueue(JOB, result_ttl=0)
             await asyncio.sleep(rnd.uniform(0.6, 1.6))  # a worker takes ~0.5 s to start
             for worker in workers:
@@ -197,7 +206,7 @@ async def test_the_projector_logs_a_summary_at_info_not_rq_lines_per_job(
         worker.stop()
     output = worker.output()
     assert engine.redis is not None
-    assert await engine.redis.get(FLAG) is None  # the wake-up jobs ran
+    assert await engine.redis.llen(SIGNAL) == 0  # the follower took the wake-ups
     assert "feed positions in" in output, output  # the summary
     for rq_line in ("Successfully completed", "Job OK", "result discarded", "projector.jobs"):
         assert rq_line not in output, output
