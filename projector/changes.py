@@ -126,5 +126,10 @@ def encode(table: Table, change: Change) -> Row:
     doc = change.document
     if doc is None:
         return Row(change.id_key, None, change.position, ())
+    return row(table, doc, change.position)
+
+
+def row(table: Table, doc: Document, position: int) -> Row:
+    """A document as both sinks write it, standing at feed `position`."""
     filters = tuple(doc[name] for name, _ in table.filters)
-    return Row(change.id_key, orjson.dumps(doc), change.position, filters)
+    return Row(doc["id_key"], orjson.dumps(doc), position, filters)

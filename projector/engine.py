@@ -25,6 +25,15 @@ LIVE_CACHE = 50_000  # streams kept folded per projection between runs
 REBUILD_CACHE = 2_000_000  # a rebuild keeps every stream, so it never reads one back
 
 
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """What an engine was opened with: a rebuild's loader processes open their own from it."""
+
+    database_url: str
+    redis_url: str | None
+    master: MasterKey | None
+
+
 @dataclass
 class Engine:
     store: EventStore
@@ -36,6 +45,7 @@ class Engine:
     # (committed with its checkpoint), so a stop never waits for a backlog to be projected.
     stopping: threading.Event = field(default_factory=threading.Event)
     sink: RedisSink | None = field(init=False)
+    opened: Opened | None = None  # None: built by hand (a rebuild then loads in this process)
 
     def __post_init__(self) -> None:
         self.sink = None if self.redis is None else RedisSink(self.redis)
@@ -71,4 +81,6 @@ async def open_engine(
     # no retries, a quick connect: a Redis that is down is skipped for the run (PostgreSQL goes
     # on) and caught up later; the socket timeout leaves room for a pipeline of document writes
     redis = None if redis_url is None else open_redis(redis_url, timeout=5.0, connect_timeout=1.0)
-    return Engine(store, redis)
+    engine = Engine(store, redis)
+    engine.opened = Opened(database_url, redis_url, master)
+    return engine

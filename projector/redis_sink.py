@@ -145,9 +145,34 @@ class RedisSink:
         return int(held)
 
     async def load(self, generation: int, table: Table, rows: Sequence[Row]) -> None:
-        """Bulk-write a generation's documents from PostgreSQL rows: the same script, in calls
-        of many documents (one command per document would cost far more to send than to run)."""
-        await self.write(generation, {table: list(rows)}, empty=True)
+        """Bulk-write documents into a generation that holds none of them (right after `drop`:
+        a rebuild's load, a reload from PostgreSQL): nothing to compare or take out, so plain
+        commands, grouped (one MSET per thousand documents, one HSET per hash, one ZADD per
+        sorted set), one pipeline per call. `pos` goes first: `drop` finds what a load cut
+        short left behind by it."""
+        prefix = table.redis_prefix(generation)
+        docs: dict[str, bytes] = {}
+        positions: dict[int, int] = {}
+        sets: dict[int, str] = {}
+        members: dict[str, dict[str, int]] = {}
+        for row in rows:
+            assert row.doc is not None, "a load writes documents only"
+            names = table.index_names_of(row.filters)
+            docs[f"{prefix}doc:{row.id_key}"] = row.doc
+            positions[row.id_key] = row.position
+            sets[row.id_key] = " ".join(names)
+            for name in names:
+                members.setdefault(name, {})[str(row.id_key)] = row.id_key
+        if not docs:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(f"{prefix}pos", mapping=positions)  # type: ignore[arg-type]
+            for part in _parts(list(docs.items())):
+                pipe.mset(dict(part))
+            pipe.hset(f"{prefix}sets", mapping=sets)  # type: ignore[arg-type]
+            for name, ids in members.items():
+                pipe.zadd(f"{prefix}idx:{name}", ids)
+            await pipe.execute()
 
     async def drop(self, generations: Sequence[tuple[Projection, int]]) -> int:
         """Delete every key of some projections' generations: their applied positions first
@@ -175,6 +200,10 @@ class RedisSink:
         `pos` entry, and `drop` removes the `pos` hashes last."""
         keys = [f"{t.redis_prefix(generation)}pos" for t in projection.tables]
         return bool(await self.redis.exists(*keys))
+
+
+def _parts(items: list[tuple[str, bytes]], size: int = 1000) -> list[list[tuple[str, bytes]]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _packed(table: Table, row: Row) -> bytes:

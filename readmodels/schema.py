@@ -10,8 +10,10 @@ PostgreSQL, per table: `rm_<table>` (created by a migration: the schema never ch
 time) with columns generation integer, id_key bigint, doc text (the exact JSON bytes served),
 position bigint (the feed position the document stands at: the entity as of that position, at
 or after the event that last changed it), and one column per filter field;
-primary key (generation, id_key), one index (generation, <shape fields>, id_key) per shape. A
-rebuild fills the next generation beside the live one; the old one is deleted after the switch.
+primary key (generation, id_key), one index (generation, <shape fields>, id_key) per shape.
+Partitioned by list of generation: generation n is the table `rm_<table>_g<n>`. A rebuild loads
+the next generation into that table on its own (COPY, no index), attaches it as a partition
+(indexes built then, one sort each) and, after the switch, drops the old one (`DROP TABLE`).
 `projection_checkpoints(name, position, generation)` holds each projection's live generation and
 how far it has applied the feed (moved in the same transaction as the rows).
 
@@ -59,6 +61,10 @@ class Table:
     @property
     def pg_table(self) -> str:
         return f"rm_{self.name}"
+
+    def pg_partition(self, generation: int) -> str:
+        """The generation's own table: a partition of `pg_table` once complete, dropped whole."""
+        return f"rm_{self.name}_g{generation}"
 
     def redis_prefix(self, generation: int) -> str:
         return f"rm:{self.name}:g{generation}:"
