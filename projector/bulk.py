@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from contextlib import aclosing
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import aclosing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,35 +139,25 @@ async def load(
             raise RebuildError(f"{projection.name} is not waiting for a load of g{generation}")
         for table in projection.tables:
             await pg_sink.begin_load(conn, table, generation)
-    redis = sink is not None
-    if sink is not None:
-        try:
-            await sink.drop([(projection, generation)])
-        except (RedisError, OSError) as e:
-            log.warning(
-                "Redis not loaded for %s (%s); reloaded from PostgreSQL later", projection.name, e
-            )
-            redis = False
-    folder = Folder(projection, upto)
-    events = rows = 0
+    spent = Spent()
+    redis = await _redis_emptied(engine, projection, generation)
     async with store.connection() as conn:
-        writer = _Writer(engine, conn, generation, redis=redis)
+        writer = _Writer(engine, conn, progress, redis=redis)
         try:
-            async with aclosing(store.read_by_stream(projection.stream_type, chunk)) as chunks:
-                async for entries in chunks:
-                    events += len(entries)
-                    rows += await writer.write(folder.feed(entries), progress, events)
-                    if on_chunk is not None:
-                        on_chunk(events)
-            rows += await writer.write(folder.finish(), progress, events)
-            await writer.written()
+            folder = Folder(projection, upto)
+            events, rows = await _copy(engine, folder, writer, chunk, spent=spent, told=on_chunk)
         finally:
             await writer.abandon()
         feed_hash = await store.feed_hash(upto) if upto else None
-        async with conn.transaction():
-            for table in projection.tables:
-                await pg_sink.end_load(conn, table, generation)
-            await checkpoints.move(conn, [progress], upto, feed_hash)
+        with spent("attach"):
+            async with conn.transaction():
+                for table in projection.tables:
+                    await pg_sink.end_load(conn, table, generation)
+                await checkpoints.move(conn, [progress], upto, feed_hash)
+    log.info(
+        "%s: %d events, %d rows in %s", projection.name, events, rows,
+        ", ".join(f"{what} {seconds:.2f} s" for what, seconds in spent.seconds.items()),
+    )  # fmt: skip
     redis = writer.redis
     if sink is not None and redis:
         try:
@@ -177,21 +168,87 @@ async def load(
     return Loaded(projection.name, generation, upto, events, rows, redis)
 
 
+async def _redis_emptied(engine: Engine, projection: Projection, generation: int) -> bool:
+    """Whether Redis is loaded too: it is there, and what an abandoned load left is gone."""
+    if engine.sink is None:
+        return False
+    try:
+        await engine.sink.drop([(projection, generation)])
+    except (RedisError, OSError) as e:
+        log.warning("Redis not loaded for %s (%s): reloaded later", projection.name, e)
+        return False
+    return True
+
+
+async def _copy(
+    engine: Engine,
+    folder: Folder,
+    writer: _Writer,
+    chunk: int,
+    *,
+    spent: Spent,
+    told: Callable[[int], None] | None,
+) -> tuple[int, int]:
+    """Read, fold and write every stream of the folder's projection; (events, rows)."""
+    events = rows = 0
+    stream_type = folder.projection.stream_type
+    async with aclosing(engine.store.read_by_stream(stream_type, chunk)) as chunks:
+        while True:
+            with spent("read"):
+                entries = await anext(chunks, None)
+            if entries is None:
+                break
+            events += len(entries)
+            with spent("fold"):
+                folded = folder.feed(entries)
+            with spent("write"):  # what the previous chunk's writes still took
+                rows += await writer.write(folded, events)
+            if told is not None:
+                told(events)
+    with spent("fold"):
+        folded = folder.finish()
+    with spent("write"):
+        rows += await writer.write(folded, events)
+        await writer.written()
+    return events, rows
+
+
+class Spent:
+    """Seconds spent on each part of a load (what its log line tells)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, what: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[what] = self.seconds.get(what, 0.0) + time.perf_counter() - start
+
+
 class _Writer:
     """Writes a chunk's rows while the next chunk is read and folded: one write at a time, in
     order, so at most two chunks' rows are held."""
 
     def __init__(
-        self, engine: Engine, conn: psycopg.AsyncConnection[Any], generation: int, *, redis: bool
+        self,
+        engine: Engine,
+        conn: psycopg.AsyncConnection[Any],
+        progress: checkpoints.Checkpoint,
+        *,
+        redis: bool,
     ) -> None:
-        self.engine, self.conn, self.generation, self.redis = engine, conn, generation, redis
+        self.engine, self.conn, self.progress, self.redis = engine, conn, progress, redis
+        self.generation = progress.generation
         self._writing: asyncio.Task[None] | None = None
 
-    async def write(self, rows: Rows, progress: checkpoints.Checkpoint, events: int) -> int:
+    async def write(self, rows: Rows, events: int) -> int:
         """Start writing a chunk's rows (once the previous chunk's are written), then count the
         events they come from in the rebuild's progress row."""
         await self.written()
-        self._writing = asyncio.create_task(self._write(rows, progress, events))
+        self._writing = asyncio.create_task(self._write(rows, events))
         return sum(len(r) for r in rows.values())
 
     async def written(self) -> None:
@@ -206,12 +263,12 @@ class _Writer:
             await asyncio.gather(self._writing, return_exceptions=True)
             self._writing = None
 
-    async def _write(self, rows: Rows, progress: checkpoints.Checkpoint, events: int) -> None:
+    async def _write(self, rows: Rows, events: int) -> None:
         sending = asyncio.create_task(self._send(rows))
         try:
             for table, table_rows in rows.items():
                 await pg_sink.copy_rows(self.conn, table, self.generation, table_rows)
-            await checkpoints.count_loaded(self.conn, progress, events)
+            await checkpoints.count_loaded(self.conn, self.progress, events)
         finally:
             await sending
 

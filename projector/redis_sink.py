@@ -73,24 +73,32 @@ if tonumber(ARGV[1]) > held then redis.call('SET', KEYS[1], ARGV[1]) end
 return held
 """
 
-# ARGV[1] match pattern, ARGV[2] scan cursor, then the key prefixes to delete (but their `pos`
-# hashes). One SCAN step; returns the next cursor and how many keys went.
+# ARGV[1] a generation's key prefix (one table's), ARGV[2] cursor, ARGV[3] 'pos' or 'sets'. One
+# HSCAN step of that hash: the documents of the ids in `pos`, or the sorted sets named in `sets`,
+# are unlinked. Those are all of the generation's keys but the two hashes (an emptied sorted set
+# is gone already), so a drop visits the generation's own keys, not the whole keyspace. Returns
+# the next cursor and how many keys went.
 DROP = """
-local found = redis.call('SCAN', ARGV[2], 'MATCH', ARGV[1], 'COUNT', 5000)
-local doomed = {}
-for _, key in ipairs(found[2]) do
-  for i = 3, #ARGV do
-    local prefix = ARGV[i]
-    if string.sub(key, 1, #prefix) == prefix and key ~= prefix .. 'pos' then
-      doomed[#doomed + 1] = key
-      break
+local prefix, cursor, field = ARGV[1], ARGV[2], ARGV[3]
+local found = redis.call('HSCAN', prefix .. field, cursor, 'COUNT', 1000)
+local entries, doomed, seen = found[2], {}, {}
+for i = 1, #entries, 2 do
+  if field == 'pos' then
+    doomed[#doomed + 1] = prefix .. 'doc:' .. entries[i]
+  else
+    for name in string.gmatch(entries[i + 1], '%S+') do
+      if not seen[name] then
+        seen[name] = true
+        doomed[#doomed + 1] = prefix .. 'idx:' .. name
+      end
     end
   end
 end
+local gone = 0
 for i = 1, #doomed, 1000 do
-  redis.call('UNLINK', unpack(doomed, i, math.min(i + 999, #doomed)))
+  gone = gone + redis.call('UNLINK', unpack(doomed, i, math.min(i + 999, #doomed)))
 end
-return {found[1], #doomed}
+return {found[1], gone}
 """
 
 # KEYS[1] live key; ARGV[1] generation. Returns the generation it replaced (0: none).
@@ -145,54 +153,33 @@ class RedisSink:
         return int(held)
 
     async def load(self, generation: int, table: Table, rows: Sequence[Row]) -> None:
-        """Bulk-write documents into a generation that holds none of them (right after `drop`:
-        a rebuild's load, a reload from PostgreSQL): nothing to compare or take out, so plain
-        commands, grouped (one MSET per thousand documents, one HSET per hash, one ZADD per
-        sorted set), one pipeline per call. `pos` goes first: `drop` finds what a load cut
-        short left behind by it."""
-        prefix = table.redis_prefix(generation)
-        docs: dict[str, bytes] = {}
-        positions: dict[int, int] = {}
-        sets: dict[int, str] = {}
-        members: dict[str, dict[str, int]] = {}
-        for row in rows:
-            assert row.doc is not None, "a load writes documents only"
-            names = table.index_names_of(row.filters)
-            docs[f"{prefix}doc:{row.id_key}"] = row.doc
-            positions[row.id_key] = row.position
-            sets[row.id_key] = " ".join(names)
-            for name in names:
-                members.setdefault(name, {})[str(row.id_key)] = row.id_key
-        if not docs:
-            return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hset(f"{prefix}pos", mapping=positions)  # type: ignore[arg-type]
-            for part in _parts(list(docs.items())):
-                pipe.mset(dict(part))
-            pipe.hset(f"{prefix}sets", mapping=sets)  # type: ignore[arg-type]
-            for name, ids in members.items():
-                pipe.zadd(f"{prefix}idx:{name}", ids)
-            await pipe.execute()
+        """Bulk-write a generation's documents from PostgreSQL rows: the same script, in calls
+        of many documents (one command per document would cost far more to send than to run)."""
+        await self.write(generation, {table: list(rows)}, empty=True)
 
     async def drop(self, generations: Sequence[tuple[Projection, int]]) -> int:
         """Delete every key of some projections' generations: their applied positions first
         (readers let go), their `pos` hashes last (what `may_hold` looks at), everything else in
-        between by a script that scans the keyspace inside Redis (the keys never travel).
-        Returns how many keys went."""
+        between by a script that walks the generation's own hashes inside Redis (the keys never
+        travel; the cost is the generation's keys, whatever else the keyspace holds). Returns
+        how many keys went."""
         for projection, generation in generations:
             await self.forget_applied(projection, generation)
         generations = [(p, g) for p, g in generations if await self.may_hold(p, g)]
+        prefixes = [t.redis_prefix(g) for p, g in generations for t in p.tables]
         dropped = 0
-        for number in sorted({g for _, g in generations}):
-            tables = [t for p, g in generations if g == number for t in p.tables]
-            prefixes = [t.redis_prefix(number) for t in tables]
-            cursor = b"0"
-            while True:
-                cursor, n = await self._drop(args=[f"rm:*:g{number}:*", cursor, *prefixes])
-                dropped += int(n)
-                if cursor in (b"0", 0, "0"):
-                    break
-            dropped += await self.redis.unlink(*(f"{prefix}pos" for prefix in prefixes))
+        for prefix in prefixes:
+            for field in ("pos", "sets"):
+                cursor: bytes | int | str = b"0"
+                while True:
+                    cursor, n = await self._drop(args=[prefix, cursor, field])
+                    dropped += int(n)
+                    if cursor in (b"0", 0, "0"):
+                        break
+        if prefixes:
+            dropped += await self.redis.unlink(
+                *(f"{p}{k}" for p in prefixes for k in ("sets", "pos"))
+            )
         return dropped
 
     async def may_hold(self, projection: Projection, generation: int) -> bool:
@@ -200,10 +187,6 @@ class RedisSink:
         `pos` entry, and `drop` removes the `pos` hashes last."""
         keys = [f"{t.redis_prefix(generation)}pos" for t in projection.tables]
         return bool(await self.redis.exists(*keys))
-
-
-def _parts(items: list[tuple[str, bytes]], size: int = 1000) -> list[list[tuple[str, bytes]]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _packed(table: Table, row: Row) -> bytes:
