@@ -258,16 +258,21 @@ async def _drop(
     """The old generations go: their tables at once (PostgreSQL readers take the generation and
     the rows in one statement), their Redis keys once readers' cached generation has expired
     (the grace counted from the last switch)."""
+    timer = _Timer()
     for r in rebuilt:
         async with conn.transaction():
             for table in r.projection.tables:
                 await pg_sink.drop_generation(conn, table, r.replaced)
+    timer.lap("old tables dropped")
     switched = [r for r in rebuilt if r.redis_switched]
     if engine.sink is None or not switched:
         return  # the live runner drops them when it points readers at the new generations
     last = max(r.switched_at for r in switched)
     await asyncio.sleep(max(0.0, last + DROP_GRACE_SECONDS - time.perf_counter()))
+    timer.lap("readers' cached generation expired")
     try:
-        await engine.sink.drop([(r.projection, r.replaced) for r in switched])
+        keys = await engine.sink.drop([(r.projection, r.replaced) for r in switched])
     except (RedisError, OSError) as e:
         log.warning("old Redis generations left behind (%s)", e)
+    else:
+        timer.lap(f"{keys:,} old Redis keys dropped")

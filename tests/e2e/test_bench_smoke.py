@@ -40,6 +40,8 @@ ROWS = (
     "command API CPU per create client, sealed",
     "rebuild of every projection until switched",
     "rebuild incl. dropping the old generation",
+    "rebuild of orders alone until switched",
+    "rebuild loader peak RSS, orders",
     "plain INSERT, 32 writers",
     "append 1 event, 32 writers",
     "sequencer",
