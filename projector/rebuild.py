@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 
 from projector import checkpoints, loaders, locks, pg_sink
 from projector.checkpoints import Checkpoint
-from projector.engine import REBUILD_CACHE, Engine
+from projector.engine import LIVE_CACHE, Engine
 from projector.errors import RebuildError
 from projector.live import redis_ready
 from projector.progress import LoadProgress, RebuildProgress
@@ -169,7 +169,9 @@ async def _target(
     progress = await checkpoints.read_rebuild(conn, projection.name)
     if progress is None:
         raise RebuildError(f"the rebuild of {projection.name} lost its progress row")
-    target = Target(projection, progress, StreamCache(REBUILD_CACHE))
+    # the replay brings what was written during the load: the streams it touches, read back
+    # once each, kept like the live runner's (bounded), not every stream of the projection
+    target = Target(projection, progress, StreamCache(LIVE_CACHE))
     target.redis_position = await redis_ready(conn, engine.sink, projection, progress)
     return target
 
