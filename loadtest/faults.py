@@ -39,10 +39,10 @@ def kill_projector_in_rebuild(cluster: Cluster, rng: random.Random) -> str:
         pid = cluster.kill_projector()
         killed_rebuild = rebuild.poll() is None and rng.random() < 1 / 3
         if killed_rebuild:
-            loaders = _children(rebuild.pid)
+            loaders = children(rebuild.pid)
             rebuild.send_signal(signal.SIGKILL)
             cluster.faults.add("rebuild_killed")
-            _gone(loaders, "loader processes of the killed rebuild")
+            gone(loaders, "loader processes of the killed rebuild")
         rebuild.wait(600)
     if killed_rebuild:
         cluster.orders("projections", "rebuild")
@@ -52,7 +52,7 @@ def kill_projector_in_rebuild(cluster: Cluster, rng: random.Random) -> str:
     return f"projector {pid} killed during a rebuild" + (" (rebuild killed too)" * killed_rebuild)
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     """The processes `pid` started and that still run (Linux: from /proc)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -63,7 +63,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _gone(pids: list[int], what: str, seconds: float = 10.0) -> None:
+def gone(pids: list[int], what: str, seconds: float = 10.0) -> None:
     """Wait until none of `pids` runs (a zombie counts as gone); raise if some outlive it."""
     deadline = time.monotonic() + seconds
     while True:

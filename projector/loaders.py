@@ -1,13 +1,13 @@
 """A rebuild's loader processes: one per projection (`projector.bulk.load`), so that a rebuild
 uses every core (decoding, folding and rendering are Python, one core per process).
 
-The rebuild starts them (`python -m projector.loaders`) and sends each what it loads, pickled on
-its stdin, which stays open: a loader exits as soon as it reads the end of it, so a rebuild
-that is killed, however, takes its loaders with it instead of leaving orphans that go on
-writing. A loader answers with JSON lines on stdout: events folded so far, then what it loaded
-(with its peak RSS), or the last line of its error. A loader that fails stops the others; its
-generation is only ever attached with its checkpoint, so nothing half loaded is ever served,
-and the next rebuild loads it again from scratch.
+The rebuild starts them (`BOOT`) and sends each what it loads, pickled on its stdin; each also
+gets the read end of a pipe whose write end only the rebuild holds: a loader exits as soon as
+that pipe ends, so a rebuild that is killed, however, takes its loaders with it instead of
+leaving orphans that go on writing. A loader answers with JSON lines on stdout: events folded
+so far, then what it loaded (with its peak RSS), or the last line of its error. A loader that
+fails stops the others; its generation is only ever attached with its checkpoint, so nothing
+half loaded is ever served, and the next rebuild loads it again from scratch.
 
 Memory: the budget (`ORDERS_REBUILD_MEMORY`) is shared by the loaders running at once; it sets
 how many events each reads at a time and, when it is small, how many run at once. What a
@@ -25,7 +25,6 @@ import os
 import pickle
 import resource
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -36,6 +35,19 @@ from projector.errors import RebuildError
 from readmodels.schema import PROJECTIONS, Projection
 
 log = logging.getLogger("projector.loaders")
+
+# A loader's first lines: a thread that ends the process once the rebuild's end of the pipe
+# whose other end is argv[1] closes (the rebuild exited, killed or not), started before the
+# imports (seconds on a busy machine), then the loader itself.
+BOOT = (
+    "import os, sys, threading\n"
+    "def watch(fd=int(sys.argv[1])):\n"
+    "    os.read(fd, 1)\n"
+    "    os._exit(70)\n"
+    "threading.Thread(target=watch, daemon=True).start()\n"
+    "from projector.loaders import main\n"
+    "main()\n"
+)
 
 PROCESS_BYTES = 128 << 20  # a loader before its first chunk: interpreter, modules, pools
 EVENT_BYTES = 4 << 10  # held per event of a chunk, two chunks at a time (rows, data, events)
@@ -114,10 +126,14 @@ def _told(on_progress: Callable[[str, int], None] | None, name: str) -> Callable
 
 
 async def _run(job: Job, on_progress: Callable[[str, int], None] | None) -> Report:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "projector.loaders",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    alive, held = os.pipe()  # the loader reads `alive`; `held` stays here, never written
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", BOOT, str(alive), pass_fds=(alive,),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+    finally:
+        os.close(alive)
     assert process.stdin is not None
     assert process.stdout is not None
     try:
@@ -137,16 +153,17 @@ async def _run(job: Job, on_progress: Callable[[str, int], None] | None) -> Repo
         if process.returncode is None:  # cancelled: the rebuild failed elsewhere
             process.kill()
             await process.wait()
+        os.close(held)
     if report is None:
         raise RebuildError(f"the loader of {job.projection} failed: {error or f'exit {code}'}")
     return report
 
 
 def main() -> None:
-    """A loader process: the job from stdin, progress and outcome on stdout. It leaves by
-    `os._exit`: the thread blocked reading stdin would stop a normal interpreter exit."""
+    """A loader process (started by `BOOT`): the job from stdin, progress and outcome on
+    stdout. It leaves by `os._exit`: the thread blocked on its liveness pipe would stop a normal
+    interpreter exit."""
     job: Job = pickle.load(sys.stdin.buffer)  # noqa: S301 - from the rebuild that started us
-    threading.Thread(target=_exit_with_parent, daemon=True).start()
     # a load makes and drops millions of small objects freed by reference counting: the
     # collector's young generation, run every 700 allocations by default, would walk them for
     # cycles that are not there
@@ -186,13 +203,3 @@ async def _load(job: Job) -> bulk.Loaded:
 def _tell(message: dict[str, object]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
-
-
-def _exit_with_parent() -> None:
-    """The rebuild's end of stdin closes when it exits, killed or not: so does this loader."""
-    sys.stdin.buffer.read()
-    os._exit(70)
-
-
-if __name__ == "__main__":
-    main()
