@@ -2,6 +2,7 @@
 
     feed pages      the feed by stream type, after a position and up to a bound, lean rows
     stream entries  streams up to a version each, every event with its feed position
+    by stream       every event of a stream type, stream after stream (a rebuild's bulk load)
     head, hashes    the feed's last position and hash, the hash at one or many positions
     recorded times  when the events at some feed positions were recorded (lag in seconds)
     mentions        the streams of a type whose events name a value (a sub-entity's holders)
@@ -11,7 +12,7 @@ Every row's data goes through the upcaster, as on every read path.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +49,11 @@ _ENTRIES = (
     "SELECT e.stream_id, e.version, f.feed_position, e.event_type, e.schema_version, e.data"
     " FROM events e LEFT JOIN feed f USING (global_position)"
     " WHERE e.stream_id = ANY(%s) AND e.version <= %s ORDER BY e.stream_id, e.version"
+)
+_BY_STREAM = (
+    "SELECT e.stream_id, e.version, f.feed_position, e.event_type, e.schema_version, e.data"
+    " FROM events e LEFT JOIN feed f USING (global_position)"
+    " WHERE e.stream_type = %s ORDER BY e.stream_id, e.version"
 )
 _RECORDED = (
     "SELECT f.feed_position, e.recorded_at FROM feed f JOIN events e USING (global_position)"
@@ -127,6 +133,25 @@ async def read_entries(
     ):
         out[stream_id].append(StreamEntry(version, position, type_name, data))
     return out
+
+
+async def read_by_stream(
+    conn: psycopg.AsyncConnection[Any], upcast: Upcast, unseal: Unseal, stream_type: str, chunk: int
+) -> AsyncGenerator[list[tuple[str, StreamEntry]], None]:
+    """Every event of a stream type, ordered by stream and version, `chunk` rows at a time from
+    a server-side cursor: the client holds one chunk, whatever the number of events. The cursor
+    lives in one read-only transaction, which holds back neither writers nor the sequencer (it
+    only waits for transactions that write)."""
+    async with conn.transaction(), conn.cursor(name=f"by_stream_{stream_type}") as cur:
+        await cur.execute(_BY_STREAM, (stream_type,))
+        while rows := await cur.fetchmany(chunk):
+            current = await opened(upcast, unseal, [(r[0], r[3], r[4], r[5]) for r in rows])
+            yield [
+                (stream_id, StreamEntry(version, position, type_name, data))
+                for (stream_id, version, position, type_name, _, _), (_, data) in zip(
+                    rows, current, strict=True
+                )
+            ]
 
 
 async def read_recorded(

@@ -4,7 +4,7 @@ this boundary."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from types import TracebackType
@@ -246,6 +246,22 @@ class EventStore:
         """Streams from their first event up to a version each, with feed positions."""
         async with connection(self.pool) as conn:
             return await _pages.read_entries(conn, self.upcast, self.unseal, up_to)
+
+    async def read_by_stream(
+        self, stream_type: str, chunk: int
+    ) -> AsyncGenerator[list[tuple[str, StreamEntry]], None]:
+        """Every event of a stream type, stream after stream, each in version order with its
+        feed position (None: not sequenced yet), `chunk` events at a time: what a rebuild loads
+        a projection from, holding one chunk whatever the number of streams. Close it (e.g.
+        `contextlib.aclosing`) when leaving it before its end."""
+        # a connection of its own, not the task's held one (`connection`): a generator that
+        # set the task's context variable would leave it set for its caller between chunks
+        with translated():
+            async with self.pool.connection() as conn:
+                async for entries in _pages.read_by_stream(
+                    conn, self.upcast, self.unseal, stream_type, chunk
+                ):
+                    yield entries
 
     async def feed_head(self) -> FeedHead:
         async with connection(self.pool) as conn:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import psycopg
@@ -40,8 +41,10 @@ def kill_projector_in_rebuild(cluster: Cluster, rng: random.Random) -> str:
         pid = cluster.kill_projector(name)
         killed_rebuild = rebuild.poll() is None and rng.random() < 1 / 3
         if killed_rebuild:
+            loaders = children(rebuild.pid)
             rebuild.send_signal(signal.SIGKILL)
             cluster.faults.add("rebuild_killed")
+            gone(loaders, "loader processes of the killed rebuild")
         rebuild.wait(600)
     if killed_rebuild:
         cluster.orders("projections", "rebuild")
@@ -49,6 +52,37 @@ def kill_projector_in_rebuild(cluster: Cluster, rng: random.Random) -> str:
         raise RuntimeError(f"the rebuild failed: {rebuild.returncode}")
     cluster.faults.add("projector_killed_in_rebuild")
     return f"{name} {pid} killed during a rebuild" + (" (rebuild killed too)" * killed_rebuild)
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started and that still run (Linux: from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # the parent's pid is the second field after the command, which is in parentheses
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def gone(pids: list[int], what: str, seconds: float = 10.0) -> None:
+    """Wait until none of `pids` runs (a zombie counts as gone); raise if some outlive it."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = [p for p in pids if _running(p)]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} still run: {left}")
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _wait_rebuilding(database_url: str, rebuild: subprocess.Popen[bytes]) -> None:

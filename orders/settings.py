@@ -75,6 +75,9 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=86_400, alias="ORDERS_CHECKPOINT_SECONDS"
     )
     checkpoint_events: int = Field(default=10_000, ge=1, alias="ORDERS_CHECKPOINT_EVENTS")
+    # what a rebuild's loader processes may hold in all (bytes): it sets how many events each
+    # reads at a time and how many run at once, never the result (streams are not kept)
+    rebuild_memory: int = Field(default=1 << 30, ge=256 << 20, alias="ORDERS_REBUILD_MEMORY")
 
     @property
     def checkpoints_path(self) -> Path:

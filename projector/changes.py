@@ -127,10 +127,15 @@ def encode(table: Table, change: Change) -> Row:
     _storable(table, "id_key", "bigint", change.id_key)
     if doc is None:
         return Row(change.id_key, None, change.position, ())
+    return row(table, doc, change.position)
+
+
+def row(table: Table, doc: Document, position: int) -> Row:
+    """A document as both sinks write it, standing at feed `position`."""
     filters = tuple(doc[name] for name, _ in table.filters)
     for (name, kind), value in zip(table.filters, filters, strict=True):
         _storable(table, name, kind, value)
-    return Row(change.id_key, orjson.dumps(doc), change.position, filters)
+    return Row(doc["id_key"], orjson.dumps(doc), position, filters)
 
 
 # The integer columns' ranges. A value out of range would fail the PostgreSQL transaction of a

@@ -80,10 +80,23 @@ async def begin_rebuild(
     await conn.execute(
         "INSERT INTO projection_rebuilds (name, generation) VALUES (%s, %s)"
         " ON CONFLICT (name) DO UPDATE SET generation = excluded.generation, position = 0,"
-        " feed_hash = NULL, started_at = now(), updated_at = now()",
+        " feed_hash = NULL, events_loaded = 0, started_at = now(), updated_at = now()",
         (projection, generation),
     )
     return Checkpoint(projection, Slot.REBUILD, generation, 0)
+
+
+async def count_loaded(
+    conn: psycopg.AsyncConnection[Any], rebuild: Checkpoint, events: int
+) -> None:
+    """How many events a rebuild's bulk load has folded so far: its progress while its position
+    waits at the start (operators' status and the admin API show it)."""
+    await conn.execute(
+        "UPDATE projection_rebuilds SET events_loaded = %s, updated_at = now()"
+        " WHERE name = %s AND generation = %s",
+        (events, rebuild.projection, rebuild.generation),
+        prepare=True,
+    )
 
 
 async def move(

@@ -19,8 +19,18 @@ LIVE_BATCH = 1000  # events per batch when following the feed: small, so writes 
 REBUILD_BATCH = (
     50_000  # events per batch in a rebuild: large, so a busy stream is written once per batch
 )
-LIVE_CACHE = 50_000  # streams kept folded per projection between runs
-REBUILD_CACHE = 2_000_000  # a rebuild keeps every stream, so it never reads one back
+# streams kept folded per projection between runs (and by a rebuild's replay of what was
+# written during its load: its bulk load keeps none)
+LIVE_CACHE = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """What an engine was opened with: a rebuild's loader processes open their own from it."""
+
+    database_url: str
+    redis_url: str | None
+    master: MasterKey | None
 
 
 @dataclass
@@ -38,6 +48,7 @@ class Engine:
     # (with the fix) tries them at once; the record in PostgreSQL is what operators read.
     stalled: dict[str, tuple[int, int, float]] = field(default_factory=dict)
     sink: RedisSink | None = field(init=False)
+    opened: Opened | None = None  # None: built by hand (a rebuild then loads in this process)
 
     def __post_init__(self) -> None:
         self.sink = None if self.redis is None else RedisSink(self.redis)
@@ -75,4 +86,6 @@ async def open_engine(
     redis = (
         None if redis_url is None else open_read_redis(redis_url, timeout=5.0, connect_timeout=1.0)
     )
-    return Engine(store, redis)
+    engine = Engine(store, redis)
+    engine.opened = Opened(database_url, redis_url, master)
+    return engine

@@ -19,3 +19,20 @@ class RebuildProgress(Progress):
 
     def finish(self) -> None:
         self.__exit__(None, None, None)
+
+
+class LoadProgress(Progress):
+    """The loaders' progress: events folded, each projection's and in all, of those up to the
+    feed head the load stands at (a bound: events of other stream types count there too)."""
+
+    def __init__(self, projections: list[str], head: int) -> None:
+        super().__init__("load", head, "events")
+        self.by_projection = dict.fromkeys(projections, 0)
+
+    def update(self, projection: str, events: int) -> None:
+        self.by_projection[projection] = events
+        self.label = "load " + ", ".join(f"{n} {e:,}" for n, e in self.by_projection.items())
+        self.advance(sum(self.by_projection.values()) - self.done)
+
+    def finish(self) -> None:
+        self.__exit__(None, None, None)

@@ -3,14 +3,19 @@
     1. Take each projection's rebuild lock; the next generation (live + 1) starts from the
        beginning of the feed (or resumes where a killed rebuild of it stopped: its rows and
        progress row moved together).
-    2. Replay the feed into both sinks, in large batches (a stream touched many times in a
-       batch is written once), with a progress bar, up to the head. Writes go on; the live
-       generation keeps serving and following the feed meanwhile.
+    2. Load each generation that starts from the beginning as of the feed head, a loader process
+       per projection (`projector.loaders`, `projector.bulk`): every stream folded once, in
+       stream order, its documents copied into the generation's own table and Redis, the table
+       attached and the progress row moved to that head together.
+    3. Replay the feed from there into both sinks (what was written meanwhile), in large
+       batches, with a progress bar, up to the head. Writes go on; the live generation keeps
+       serving and following the feed meanwhile.
     3. Per projection, take its live lock (the live runner finishes its batch and waits), apply
        the last few events, and switch: the checkpoint row takes the new generation and
        position in one transaction (PostgreSQL readers), then `rm:live` (Redis readers, only
        once its documents there are caught up; otherwise the live runner does it later).
-    4. Delete the old generation's rows and keys.
+    4. Drop the old generation: its tables (`DROP TABLE`, whatever their size), and its Redis
+       keys once readers' cached generation has expired.
 
 Readers see the old generation, complete, until the switch, and the new one, complete, after.
 
@@ -27,17 +32,18 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
 
 from orders.redis_client import REDIS_FAILURES
-from projector import checkpoints, locks, pg_sink
-from projector.engine import REBUILD_CACHE, Engine
+from projector import checkpoints, loaders, locks, pg_sink
+from projector.checkpoints import Checkpoint
+from projector.engine import LIVE_CACHE, Engine
 from projector.errors import RebuildError
 from projector.live import redis_ready
-from projector.progress import RebuildProgress
+from projector.progress import LoadProgress, RebuildProgress
 from projector.runner import Runner, Target
 from projector.states import StreamCache
 from readmodels.schema import PROJECTIONS, Projection
@@ -67,6 +73,8 @@ class Rebuilt:
     replaced: int  # the generation it replaced
     redis_switched: bool
     seconds: float  # from the start of the rebuild to this projection's switch
+    loader_rss: int | None = None  # peak RSS of its loader process (bytes), when it had one
+    switched_at: float = 0.0  # perf_counter() when readers moved to the new generation
 
 
 async def rebuild(
@@ -79,11 +87,19 @@ async def rebuild(
             busy = [p.name for p, k in zip(projections, keys, strict=True) if k not in held]
             raise RebuildError(f"a rebuild of {', '.join(busy)} is already running")
         timer = _Timer()
-        targets = [await _prepare(conn, engine, p) for p in projections]
+        prepared = [await _prepare(conn, engine, p) for p in projections]
+        reports = await _load(engine, projections, prepared, progress=progress)
+        timer.lap("loaded")
+        targets = [await _target(conn, engine, p) for p in projections]
         await _replay(conn, engine, targets, progress=progress)
         timer.lap("replayed")
         stopped = [t for t in targets if t.poison is not None]
         rebuilt = [await _switch(conn, engine, t, timer.began) for t in targets if not t.poison]
+        rebuilt = [
+            replace(r, loader_rss=reports[r.projection.name].peak_rss)
+            if r.projection.name in reports else r
+            for r in rebuilt
+        ]  # fmt: skip
         timer.lap("caught up and switched")
         await _drop(conn, engine, rebuilt)
         timer.lap("old generations dropped")
@@ -115,7 +131,7 @@ class _Timer:
 
 async def _prepare(
     conn: psycopg.AsyncConnection[Any], engine: Engine, projection: Projection
-) -> Target:
+) -> Checkpoint:
     live = await checkpoints.read_live(conn, projection.name)
     generation = live.generation + 1
     progress = await checkpoints.read_rebuild(conn, projection.name)
@@ -125,7 +141,7 @@ async def _prepare(
         async with conn.transaction():
             for table in projection.tables:
                 for number in abandoned - {live.generation}:
-                    await pg_sink.delete_generation(conn, table, number)
+                    await pg_sink.drop_generation(conn, table, number)
             progress = await checkpoints.begin_rebuild(conn, projection.name, generation)
         if engine.sink is not None:
             await _forget(engine, [(projection, n) for n in abandoned - {live.generation}])
@@ -133,7 +149,47 @@ async def _prepare(
         "rebuilding %s into generation %d from feed position %d",
         projection.name, generation, progress.position,
     )  # fmt: skip
-    target = Target(projection, progress, StreamCache(REBUILD_CACHE))
+    return progress
+
+
+async def _load(
+    engine: Engine,
+    projections: Sequence[Projection],
+    prepared: Sequence[Checkpoint],
+    *,
+    progress: bool,
+) -> dict[str, loaders.Report]:
+    """Load the generations that start from the beginning, as of the feed head; those resumed
+    past it were loaded by a rebuild before (their runner goes on from where it stopped)."""
+    loads = [
+        (p, c.generation) for p, c in zip(projections, prepared, strict=True) if not c.position
+    ]
+    upto = (await engine.store.feed_head()).position
+    bar = LoadProgress([p.name for p, _ in loads], upto) if progress and loads else None
+    with _collector_paused():
+        reports = await loaders.load_all(
+            engine, loads, upto, on_progress=None if bar is None else bar.update
+        )
+    if bar is not None:
+        bar.finish()
+    for r in reports:
+        rss = "" if r.peak_rss is None else f", peak RSS {r.peak_rss / 2**20:,.0f} MiB"
+        log.info(
+            "%s g%d loaded as of %d: %d events, %d rows%s",
+            r.loaded.projection, r.loaded.generation, upto, r.loaded.events, r.loaded.rows, rss,
+        )  # fmt: skip
+    return {r.loaded.projection: r for r in reports}
+
+
+async def _target(
+    conn: psycopg.AsyncConnection[Any], engine: Engine, projection: Projection
+) -> Target:
+    progress = await checkpoints.read_rebuild(conn, projection.name)
+    if progress is None:
+        raise RebuildError(f"the rebuild of {projection.name} lost its progress row")
+    # the replay brings what was written during the load: the streams it touches, read back
+    # once each, kept like the live runner's (bounded), not every stream of the projection
+    target = Target(projection, progress, StreamCache(LIVE_CACHE))
     target.redis_position = await redis_ready(conn, engine.sink, projection, progress)
     return target
 
@@ -192,6 +248,7 @@ async def _switch(
         live = await checkpoints.read_live(conn, projection.name)
         switched = await checkpoints.switch(conn, live, target.checkpoint)
         redis_switched = await _switch_redis(engine, target)
+        switched_at = time.perf_counter()
     finally:
         await locks.unlock(conn, [live_key])
     log.info("%s now serves generation %d", projection.name, switched.generation)
@@ -202,6 +259,7 @@ async def _switch(
         live.generation,
         redis_switched,
         time.perf_counter() - began,
+        switched_at=switched_at,
     )
 
 
@@ -219,17 +277,24 @@ async def _switch_redis(engine: Engine, target: Target) -> bool:
 async def _drop(
     conn: psycopg.AsyncConnection[Any], engine: Engine, rebuilt: Sequence[Rebuilt]
 ) -> None:
-    """The old generations go: their rows at once (PostgreSQL readers take the generation and
-    the rows in one statement), their Redis keys once readers' cached generation has expired."""
+    """The old generations go: their tables at once (PostgreSQL readers take the generation and
+    the rows in one statement), their Redis keys once readers' cached generation has expired
+    (the grace counted from the last switch)."""
+    timer = _Timer()
     for r in rebuilt:
         async with conn.transaction():
             for table in r.projection.tables:
-                await pg_sink.delete_generation(conn, table, r.replaced)
+                await pg_sink.drop_generation(conn, table, r.replaced)
+    timer.lap("old tables dropped")
     switched = [r for r in rebuilt if r.redis_switched]
     if engine.sink is None or not switched:
         return  # the live runner drops them when it points readers at the new generations
-    await asyncio.sleep(DROP_GRACE_SECONDS)
+    last = max(r.switched_at for r in switched)
+    await asyncio.sleep(max(0.0, last + DROP_GRACE_SECONDS - time.perf_counter()))
+    timer.lap("readers' cached generation expired")
     try:
-        await engine.sink.drop([(r.projection, r.replaced) for r in switched])
+        keys = await engine.sink.drop([(r.projection, r.replaced) for r in switched])
     except REDIS_FAILURES as e:
         log.warning("old Redis generations left behind (%s)", e)
+    else:
+        timer.lap(f"{keys:,} old Redis keys dropped")

@@ -20,7 +20,6 @@ from redis.exceptions import NoScriptError
 
 from orders.redis_client import AnyRedis, queue_evalsha
 from projector.changes import Row
-from readmodels.keys import generation_pattern
 from readmodels.schema import Projection, Table, applied_key, live_generation_key
 
 DOCS_PER_CALL = 500  # bounds how long one script call holds Redis
@@ -81,26 +80,34 @@ end
 return #KEYS
 """
 
-# KEYS[1]: a key of the generation (it routes the call to the node that holds the generation's
-# slot: on a cluster, SCAN inside a script sees that node's keys); ARGV[1] match pattern, ARGV[2]
-# scan cursor, then the key prefixes to delete (but their `pos` hashes). One SCAN step; returns
+# KEYS[1] the hash to walk, a table's `pos` or `sets` in a generation (naming it routes the call
+# to the node holding the generation's slot); ARGV[1] the table's key prefix, ARGV[2] cursor,
+# ARGV[3] 'pos' or 'sets'. One HSCAN step of that hash: the documents of the ids in `pos`, or the
+# sorted sets named in `sets`, are unlinked. Those are all of the generation's keys but the two
+# hashes (an emptied sorted set is gone already), so a drop visits the generation's own keys, not
+# the whole keyspace. Returns
 # the next cursor and how many keys went.
 DROP = """
-local found = redis.call('SCAN', ARGV[2], 'MATCH', ARGV[1], 'COUNT', 5000)
-local doomed = {}
-for _, key in ipairs(found[2]) do
-  for i = 3, #ARGV do
-    local prefix = ARGV[i]
-    if string.sub(key, 1, #prefix) == prefix and key ~= prefix .. 'pos' then
-      doomed[#doomed + 1] = key
-      break
+local prefix, cursor, field = ARGV[1], ARGV[2], ARGV[3]
+local found = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', 1000)
+local entries, doomed, seen = found[2], {}, {}
+for i = 1, #entries, 2 do
+  if field == 'pos' then
+    doomed[#doomed + 1] = prefix .. 'doc:' .. entries[i]
+  else
+    for name in string.gmatch(entries[i + 1], '%S+') do
+      if not seen[name] then
+        seen[name] = true
+        doomed[#doomed + 1] = prefix .. 'idx:' .. name
+      end
     end
   end
 end
+local gone = 0
 for i = 1, #doomed, 1000 do
-  redis.call('UNLINK', unpack(doomed, i, math.min(i + 999, #doomed)))
+  gone = gone + redis.call('UNLINK', unpack(doomed, i, math.min(i + 999, #doomed)))
 end
-return {found[1], #doomed}
+return {found[1], gone}
 """
 
 # KEYS[1] live key; ARGV[1] generation. Returns the generation it replaced (0: none).
@@ -212,22 +219,27 @@ class RedisSink:
     async def drop(self, generations: Sequence[tuple[Projection, int]]) -> int:
         """Delete every key of some projections' generations: their applied positions first
         (readers let go), their `pos` hashes last (what `may_hold` looks at), everything else in
-        between by a script that scans the keyspace inside Redis (the keys never travel).
-        Returns how many keys went."""
+        between by a script that walks the generation's own hashes inside Redis (the keys never
+        travel; the cost is the generation's keys, whatever else the keyspace holds). Returns
+        how many keys went."""
         for projection, generation in generations:
             await self.forget_applied(projection, generation)
         generations = [(p, g) for p, g in generations if await self.may_hold(p, g)]
         dropped = 0
-        for projection, number in generations:  # one hash slot each: one node's keys to scan
+        for projection, number in generations:  # one hash slot each: every call stays on one node
             prefixes = [t.redis_prefix(number) for t in projection.tables]
-            route, pattern = [f"{prefixes[0]}pos"], generation_pattern(projection.name, number)
-            cursor = b"0"
-            while True:
-                cursor, n = await self._drop(keys=route, args=[pattern, cursor, *prefixes])
-                dropped += int(n)
-                if cursor in (b"0", 0, "0"):
-                    break
-            dropped += await self.redis.unlink(*(f"{prefix}pos" for prefix in prefixes))
+            for prefix in prefixes:
+                for field in ("pos", "sets"):
+                    cursor: bytes | int | str = b"0"
+                    while True:
+                        walked = [f"{prefix}{field}"]
+                        cursor, n = await self._drop(keys=walked, args=[prefix, cursor, field])
+                        dropped += int(n)
+                        if cursor in (b"0", 0, "0"):
+                            break
+            dropped += await self.redis.unlink(
+                *(f"{p}{k}" for p in prefixes for k in ("sets", "pos"))
+            )
         return dropped
 
     async def may_hold(self, projection: Projection, generation: int) -> bool:

@@ -92,7 +92,9 @@ class RebuildView(BaseModel):
     enqueued_at: dt.datetime | None
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
-    progress: list[Progress] = Field(description="While started: each projection's replay.")
+    progress: list[Progress] = Field(
+        description="While started: each projection's bulk load (events_loaded), then replay."
+    )
     result: list[dict[str, Any]] | None = Field(description="Finished: what each became.")
     error: str | None = Field(description="Failed: the error's last line.")
 

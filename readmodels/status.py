@@ -202,6 +202,8 @@ def _failures(projections: Sequence[ProjectionStatus]) -> list[str]:
 
 # A rebuild under way: the next generation's position, moved with its rows. (No docstring: the
 # admin API serves this class, and a docstring would become its description in the OpenAPI.)
+# `events_loaded`: events its loader process has folded while the position waits at 0 (the
+# bulk load moves it to the head it loaded as of, at its end); the rate is of those until then.
 @dataclass(frozen=True, slots=True)
 class Progress:
     projection: str
@@ -210,10 +212,12 @@ class Progress:
     head: int
     events_per_second: float | None
     eta_seconds: float | None
+    events_loaded: int = 0
 
 
 _REBUILDS = """
-SELECT name, generation, position, extract(epoch FROM clock_timestamp() - started_at)::float8
+SELECT name, generation, position, extract(epoch FROM clock_timestamp() - started_at)::float8,
+       events_loaded
 FROM projection_rebuilds WHERE name = ANY(%s) ORDER BY name
 """
 
@@ -225,11 +229,17 @@ async def read_rebuilds(store: EventStore, projections: Sequence[str]) -> list[P
     async with store.connection() as conn:
         cur = await conn.execute(_REBUILDS, (list(projections),))
         rows = await cur.fetchall()
-    return [_progress(name, generation, position, seconds, head)
-            for name, generation, position, seconds in rows]  # fmt: skip
+    return [_progress(head, *row) for row in rows]
 
 
-def _progress(name: str, generation: int, position: int, seconds: float, head: int) -> Progress:
+def _progress(  # noqa: PLR0917 - one row of _REBUILDS, in its order, after the head
+    head: int, name: str, generation: int, position: int, seconds: float, loaded: int
+) -> Progress:
+    if position == 0 and loaded > 0:  # loading: no feed position to measure against yet
+        rate = round(loaded / seconds, 1) if seconds > 0 else None
+        return Progress(name, generation, position, head, rate, None, loaded)
     rate = position / seconds if seconds > 0 and position > 0 else None
     eta = None if rate is None else round(max(head - position, 0) / rate, 1)
-    return Progress(name, generation, position, head, None if rate is None else round(rate, 1), eta)
+    return Progress(
+        name, generation, position, head, None if rate is None else round(rate, 1), eta, loaded
+    )

@@ -52,6 +52,8 @@ ROWS = (
     "rebuild of every projection until switched",
     "rebuild incl. dropping the old generation",
     "projector catch-up, 1 process, every projection",
+    "rebuild of orders alone until switched",
+    "rebuild loader peak RSS, orders",
     "plain INSERT, 32 writers",
     "append 1 event, 32 writers",
     "sequencer",

@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from subprocess import DEVNULL
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from projector import live, rebuild
+from loadtest.faults import children, gone
+from orders.embedded import Endpoints
+from projector import live, loaders, pg_sink, rebuild
 from projector.engine import Engine, open_engine
 from projector.errors import FeedBehindCheckpointError, ProjectionsRefusedError
 from readmodels.schema import PROJECTIONS, TABLES, applied_key, live_generation_key
 from tests.keys import MASTER
 from tests.projection import (
+    PROJECTOR_REDIS_DB,
     Scenario,
     live_generations,
     postgres_docs,
     redis_docs,
+    with_redis_db,
+    worker_env,
 )
 from tests.shop import Shop
 
@@ -105,43 +116,110 @@ async def test_a_rebuild_while_writes_go_on_keeps_answering_and_loses_no_event(
         assert await cur.fetchone() == (0,)
 
 
-async def test_a_rebuild_killed_half_way_resumes_where_it_stopped(
+async def test_a_rebuild_killed_in_its_load_serves_the_old_generation_then_loads_again(
     shop: Shop, engine: Engine
 ) -> None:
     scenario = Scenario(shop)
     await scenario.everything(2)
     await live.follow(engine)
-    engine.rebuild_batch = 5
-    steps = 0
+    before = await postgres_docs(engine.store)
+    in_process = replace(engine, opened=None)  # loads in this process, where a kill is simple
+    copy_rows, copies = pg_sink.copy_rows, 0
 
     class Killed(Exception):  # noqa: N818 - it stands for the signal
         pass
 
-    def stop_after_three(_step: object) -> None:
-        nonlocal steps
-        steps += 1
-        if steps == 3:
-            raise Killed  # the rebuild stops here: what it committed stays
+    async def killed_at_the_third(*args: Any) -> None:
+        nonlocal copies
+        copies += 1
+        if copies == 3:
+            raise Killed  # the load stops here: what it copied stays, unattached
+        await copy_rows(*args)
 
-    runner_run = rebuild.Runner.run
-
-    async def interrupted(self: rebuild.Runner, *args: object, **kwargs: object) -> int:
-        kwargs["on_step"] = stop_after_three
-        return await runner_run(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    with pytest.MonkeyPatch.context() as patch, contextlib.suppress(Killed):
-        patch.setattr(rebuild.Runner, "run", interrupted)
-        await rebuild.rebuild(engine, [BY_NAME["orders"]], progress=False)
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        contextlib.suppress(Killed),
+    ):
+        patch.setattr(pg_sink, "copy_rows", killed_at_the_third)
+        patch.setattr(loaders, "plan", lambda *_: loaders.Plan(1, 5))  # many small chunks
+        await rebuild.rebuild(in_process, [BY_NAME["orders"]], progress=False)
     async with engine.store.pool.connection() as conn:
-        cur = await conn.execute("SELECT generation, position FROM projection_rebuilds")
-        (generation, position), *_ = await cur.fetchall()
-    assert generation == 2
-    assert position > 0
+        cur = await conn.execute(
+            "SELECT generation, position, events_loaded FROM projection_rebuilds"
+        )
+        (generation, position, loaded), *_ = await cur.fetchall()
+        cur = await conn.execute("SELECT count(*) FROM rm_orders WHERE generation = 2")
+        served = await cur.fetchone()
+    assert (generation, position) == (2, 0)  # nothing to resume from: it loads again
+    assert loaded > 0
+    assert served == (0,)  # the half-loaded table is not attached: no reader can see it
+    assert await postgres_docs(engine.store) == before
 
-    await rebuild.rebuild(engine, [BY_NAME["orders"]], progress=False)
+    rebuilt = await rebuild.rebuild(engine, [BY_NAME["orders"]], progress=False)
 
     assert (await live_generations(engine.store))["orders"] == 2
     assert await postgres_docs(engine.store) == await scenario.expected()
+    assert rebuilt[0].loader_rss is not None  # loaded in a process of its own
+
+
+REBUILD = [sys.executable, "-m", "launch.cli", "projections", "rebuild"]
+
+
+def _killed_among_its_loaders(env: dict[str, str]) -> list[int]:
+    """Start a rebuild, SIGKILL it once its loaders (one per projection) run; their pids."""
+    rebuilding = subprocess.Popen(REBUILD, env=env, stdout=DEVNULL, stderr=DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while len(started := children(rebuilding.pid)) < len(PROJECTIONS):
+            assert rebuilding.poll() is None, "the rebuild ended before its loaders were seen"
+            assert time.monotonic() < deadline, f"only {len(started)} loaders after 60 s"
+            time.sleep(0.02)
+        rebuilding.kill()
+        rebuilding.wait(10)
+    finally:
+        if rebuilding.poll() is None:
+            rebuilding.kill()
+            rebuilding.wait()
+    return started
+
+
+async def test_a_killed_rebuild_takes_its_loader_processes_with_it(
+    shop: Shop, database_url: str, servers: Endpoints
+) -> None:
+    await Scenario(shop).everything(2)
+    env = worker_env(database_url, with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB))
+
+    started = await asyncio.to_thread(_killed_among_its_loaders, env)
+
+    assert len(started) == len(PROJECTIONS)
+    await asyncio.to_thread(gone, started, "loaders of the killed rebuild")  # raises if not
+    # they left at once (a loader's imports alone outlast the kill): none attached its
+    # generation or moved its progress, and readers still read generation 1
+    assert await rebuild_positions(database_url) == dict.fromkeys(BY_NAME, 0)
+    assert await live_generations_of(database_url) == dict.fromkeys(BY_NAME, 1)
+    again = await asyncio.to_thread(
+        subprocess.run, REBUILD, env=env, capture_output=True, timeout=300, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    assert await live_generations_of(database_url) == {p.name: 2 for p in PROJECTIONS}
+
+
+async def rebuild_positions(database_url: str) -> dict[str, int]:
+    engine = await open_engine(database_url, None, master=MASTER)
+    try:
+        async with engine.store.pool.connection() as conn:
+            cur = await conn.execute("SELECT name, position FROM projection_rebuilds")
+            return {str(name): int(position) for name, position in await cur.fetchall()}
+    finally:
+        await engine.close()
+
+
+async def live_generations_of(database_url: str) -> dict[str, int]:
+    engine = await open_engine(database_url, None, master=MASTER)
+    try:
+        return await live_generations(engine.store)
+    finally:
+        await engine.close()
 
 
 async def test_a_feed_behind_a_checkpoint_is_refused_until_the_projection_is_rebuilt(

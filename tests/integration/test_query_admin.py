@@ -210,6 +210,7 @@ async def test_a_running_rebuild_shows_its_progress(
         assert progress["head"] >= head
         assert progress["events_per_second"] > 0
         assert progress["eta_seconds"] == 0
+        assert progress["events_loaded"] >= 3  # its loader folded the products' events
     finally:
         await live.close()
     finished(worker)

@@ -1,0 +1,284 @@
+"""A rebuild's bulk load: one projection's next generation, from every stream of its type as of
+one feed position, written with COPY into a table of its own and with grouped commands into
+Redis, then attached and checkpointed at that position in one transaction.
+
+The streams are read in stream order (`EventStore.read_by_stream`), not in feed order: a stream
+is folded from its first event to its last in one go and rendered once, then forgotten. Only
+one chunk of events and one stream's state are held, whatever the number of streams, and no
+stream is ever read back.
+
+"As of feed position p" is what the runner means by it (`projector.states`): a stream stands at
+the highest version the feed has shown up to p, every lower version included (committed, even
+if sequenced after p), and its documents at the highest feed position among those events. The
+runner takes over from p with the events written meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import aclosing, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from redis.exceptions import RedisError
+
+from domain.catalogue import DECIDERS
+from domain.codec import decode
+from domain.decider import fold
+from domain.events import Event
+from eventstore import StreamEntry
+from projector import checkpoints, pg_sink
+from projector.changes import Row, initial, render, row
+from projector.engine import Engine
+from projector.errors import RebuildError
+from readmodels.schema import Projection, Table
+
+log = logging.getLogger("projector.bulk")
+
+FOLD_EVERY = 1024  # events of one stream folded together (bounds a long stream's memory)
+
+Rows = dict[Table, list[Row]]
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    projection: str
+    generation: int
+    position: int
+    events: int
+    rows: int
+    redis: bool  # its Redis documents are written and marked applied at `position`
+
+
+class Folder:
+    """Folds a projection's streams, read in stream and version order, as of feed position
+    `upto`; hands back each finished stream's documents as rows."""
+
+    def __init__(self, projection: Projection, upto: int) -> None:
+        self.projection = projection
+        self.upto = upto
+        self._decider = DECIDERS[projection.stream_type]
+        self._stream: str | None = None
+        self._state: Any = None
+        self._version = 0  # versions read of the current stream
+        self._position = 0  # highest feed position at or before `upto` among them
+        self._pending: list[Event] = []  # read, not folded yet
+        self._included = 0  # how many of the pending are at or before the stream's last one seen
+
+    def feed(self, entries: Sequence[tuple[str, StreamEntry]]) -> Rows:
+        """Fold a chunk; the rows of the streams it finished."""
+        rows: Rows = {table: [] for table in self.projection.tables}
+        for stream_id, entry in entries:
+            if stream_id != self._stream:
+                self._finish(rows)
+                self._begin(stream_id)
+            self._version += 1
+            if entry.version != self._version:
+                raise RebuildError(
+                    f"stream {stream_id} reads version {entry.version} where"
+                    f" {self._version} was due"
+                )
+            self._pending.append(decode(entry.type, entry.data))
+            at = entry.feed_position
+            if at is not None and at <= self.upto:
+                self._included = len(self._pending)
+                self._position = max(self._position, at)
+                if self._included >= FOLD_EVERY:
+                    self._fold()
+        return rows
+
+    def finish(self) -> Rows:
+        """The rows of the last stream."""
+        rows: Rows = {table: [] for table in self.projection.tables}
+        self._finish(rows)
+        self._stream = None
+        return rows
+
+    def _begin(self, stream_id: str) -> None:
+        self._stream = stream_id
+        self._state = initial(self.projection).state
+        self._version = self._position = self._included = 0
+        self._pending = []
+
+    def _fold(self) -> None:
+        self._state = fold(self._decider, self._pending[: self._included], self._state)
+        del self._pending[: self._included]
+        self._included = 0
+
+    def _finish(self, rows: Rows) -> None:
+        if self._stream is None or self._position == 0:
+            return  # no stream yet, or none of its events is in the feed up to `upto`
+        self._fold()
+        by_name = render(self.projection, self._state)
+        for table in self.projection.tables:
+            out = rows[table]
+            for doc in by_name[table.name].values():
+                out.append(row(table, doc, self._position))
+
+
+async def load(
+    engine: Engine,
+    projection: Projection,
+    generation: int,
+    upto: int,
+    *,
+    chunk: int,
+    on_chunk: Callable[[int], None] | None = None,
+) -> Loaded:
+    """Load `generation` of a projection as of feed position `upto`, from scratch (what an
+    abandoned load left goes first); its rebuild checkpoint must stand at 0 in that generation.
+    `on_chunk`: told the events folded so far, after each chunk."""
+    store, sink = engine.store, engine.sink
+    async with store.connection() as conn:
+        progress = await checkpoints.read_rebuild(conn, projection.name)
+        if progress is None or (progress.generation, progress.position) != (generation, 0):
+            raise RebuildError(f"{projection.name} is not waiting for a load of g{generation}")
+        for table in projection.tables:
+            await pg_sink.begin_load(conn, table, generation)
+    spent = Spent()
+    redis = await _redis_emptied(engine, projection, generation)
+    async with store.connection() as conn:
+        writer = _Writer(engine, conn, progress, redis=redis)
+        try:
+            folder = Folder(projection, upto)
+            events, rows = await _copy(engine, folder, writer, chunk, spent=spent, told=on_chunk)
+        finally:
+            await writer.abandon()
+        feed_hash = await store.feed_hash(upto) if upto else None
+        with spent("attach"):
+            async with conn.transaction():
+                for table in projection.tables:
+                    await pg_sink.end_load(conn, table, generation)
+                await checkpoints.move(conn, [progress], upto, feed_hash)
+    log.info(
+        "%s: %d events, %d rows in %s", projection.name, events, rows,
+        ", ".join(f"{what} {seconds:.2f} s" for what, seconds in spent.seconds.items()),
+    )  # fmt: skip
+    redis = writer.redis
+    if sink is not None and redis:
+        try:
+            await sink.mark_applied(projection, generation, upto)
+        except (RedisError, OSError) as e:
+            log.warning("Redis not marked for %s (%s)", projection.name, e)
+            redis = False
+    return Loaded(projection.name, generation, upto, events, rows, redis)
+
+
+async def _redis_emptied(engine: Engine, projection: Projection, generation: int) -> bool:
+    """Whether Redis is loaded too: it is there, and what an abandoned load left is gone."""
+    if engine.sink is None:
+        return False
+    try:
+        await engine.sink.drop([(projection, generation)])
+    except (RedisError, OSError) as e:
+        log.warning("Redis not loaded for %s (%s): reloaded later", projection.name, e)
+        return False
+    return True
+
+
+async def _copy(
+    engine: Engine,
+    folder: Folder,
+    writer: _Writer,
+    chunk: int,
+    *,
+    spent: Spent,
+    told: Callable[[int], None] | None,
+) -> tuple[int, int]:
+    """Read, fold and write every stream of the folder's projection; (events, rows)."""
+    events = rows = 0
+    stream_type = folder.projection.stream_type
+    async with aclosing(engine.store.read_by_stream(stream_type, chunk)) as chunks:
+        while True:
+            with spent("read"):
+                entries = await anext(chunks, None)
+            if entries is None:
+                break
+            events += len(entries)
+            with spent("fold"):
+                folded = folder.feed(entries)
+            with spent("write"):  # what the previous chunk's writes still took
+                rows += await writer.write(folded, events)
+            if told is not None:
+                told(events)
+    with spent("fold"):
+        folded = folder.finish()
+    with spent("write"):
+        rows += await writer.write(folded, events)
+        await writer.written()
+    return events, rows
+
+
+class Spent:
+    """Seconds spent on each part of a load (what its log line tells)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, what: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[what] = self.seconds.get(what, 0.0) + time.perf_counter() - start
+
+
+class _Writer:
+    """Writes a chunk's rows while the next chunk is read and folded: one write at a time, in
+    order, so at most two chunks' rows are held."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        conn: psycopg.AsyncConnection[Any],
+        progress: checkpoints.Checkpoint,
+        *,
+        redis: bool,
+    ) -> None:
+        self.engine, self.conn, self.progress, self.redis = engine, conn, progress, redis
+        self.generation = progress.generation
+        self._writing: asyncio.Task[None] | None = None
+
+    async def write(self, rows: Rows, events: int) -> int:
+        """Start writing a chunk's rows (once the previous chunk's are written), then count the
+        events they come from in the rebuild's progress row."""
+        await self.written()
+        self._writing = asyncio.create_task(self._write(rows, events))
+        return sum(len(r) for r in rows.values())
+
+    async def written(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            await writing
+
+    async def abandon(self) -> None:
+        """Stop a write still under way (the load failed): the connection goes back idle."""
+        if self._writing is not None:
+            self._writing.cancel()
+            await asyncio.gather(self._writing, return_exceptions=True)
+            self._writing = None
+
+    async def _write(self, rows: Rows, events: int) -> None:
+        sending = asyncio.create_task(self._send(rows))
+        try:
+            for table, table_rows in rows.items():
+                await pg_sink.copy_rows(self.conn, table, self.generation, table_rows)
+            await checkpoints.count_loaded(self.conn, self.progress, events)
+        finally:
+            await sending
+
+    async def _send(self, rows: Rows) -> None:
+        sink = self.engine.sink
+        if sink is None or not self.redis:
+            return
+        try:
+            for table, table_rows in rows.items():
+                await sink.load(self.generation, table, table_rows)
+        except (RedisError, OSError) as e:
+            log.warning("Redis load stopped (%s); reloaded from PostgreSQL later", e)
+            self.redis = False
