@@ -24,14 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from redis.exceptions import RedisError
 
-from domain.catalogue import DECIDERS
 from domain.codec import decode
 from domain.decider import fold
 from domain.events import Event
 from eventstore import StreamEntry
-from projector import checkpoints, pg_sink
+from orders.redis_client import REDIS_FAILURES
+from projector import changes, checkpoints, failures, pg_sink
 from projector.changes import Row, initial, render, row
 from projector.engine import Engine
 from projector.errors import RebuildError
@@ -61,7 +60,8 @@ class Folder:
     def __init__(self, projection: Projection, upto: int) -> None:
         self.projection = projection
         self.upto = upto
-        self._decider = DECIDERS[projection.stream_type]
+        # the projector's deciders, as the live runner folds with (`changes.DECIDERS`)
+        self._decider = changes.DECIDERS[projection.stream_type]
         self._stream: str | None = None
         self._state: Any = None
         self._version = 0  # versions read of the current stream
@@ -141,19 +141,27 @@ async def load(
             await pg_sink.begin_load(conn, table, generation)
     spent = Spent()
     redis = await _redis_emptied(engine, projection, generation)
+    poisoned: Exception | None = None
     async with store.connection() as conn:
         writer = _Writer(engine, conn, progress, redis=redis)
         try:
             folder = Folder(projection, upto)
             events, rows = await _copy(engine, folder, writer, chunk, spent=spent, told=on_chunk)
+        except Exception as e:
+            if not failures.is_the_events(e):
+                raise
+            poisoned = e
         finally:
             await writer.abandon()
-        feed_hash = await store.feed_hash(upto) if upto else None
-        with spent("attach"):
-            async with conn.transaction():
-                for table in projection.tables:
-                    await pg_sink.end_load(conn, table, generation)
-                await checkpoints.move(conn, [progress], upto, feed_hash)
+        if poisoned is None:
+            feed_hash = await store.feed_hash(upto) if upto else None
+            with spent("attach"):
+                async with conn.transaction():
+                    for table in projection.tables:
+                        await pg_sink.end_load(conn, table, generation)
+                    await checkpoints.move(conn, [progress], upto, feed_hash)
+    if poisoned is not None:
+        return await _left_to_the_runner(engine, projection, generation, poisoned)
     log.info(
         "%s: %d events, %d rows in %s", projection.name, events, rows,
         ", ".join(f"{what} {seconds:.2f} s" for what, seconds in spent.seconds.items()),
@@ -162,10 +170,35 @@ async def load(
     if sink is not None and redis:
         try:
             await sink.mark_applied(projection, generation, upto)
-        except (RedisError, OSError) as e:
+        except REDIS_FAILURES as e:
             log.warning("Redis not marked for %s (%s)", projection.name, e)
             redis = False
     return Loaded(projection.name, generation, upto, events, rows, redis)
+
+
+async def _left_to_the_runner(
+    engine: Engine, projection: Projection, generation: int, error: Exception
+) -> Loaded:
+    """A stream the fold or render cannot take (a poison event): the bulk load gives this
+    projection up and leaves its generation empty, attached and at position 0, for the
+    rebuild's runner to replay it event by event. The runner stops it just before that event
+    and records which one (`runner`, `poison`), as a live catch-up does, so the projection is not
+    switched and the operator is told; the others load and switch as usual. On a connection of
+    its own: the load's may have been cut in the middle of a COPY."""
+    log.warning(
+        "%s: the bulk load met an event it cannot apply (%s); the runner replays it event by"
+        " event to find it", projection.name, failures.error_line(error),
+    )  # fmt: skip
+    async with engine.store.connection() as conn, conn.transaction():
+        for table in projection.tables:
+            await pg_sink.begin_load(conn, table, generation)  # what the load wrote goes
+            await pg_sink.end_load(conn, table, generation)
+    if engine.sink is not None:
+        try:
+            await engine.sink.drop([(projection, generation)])
+        except REDIS_FAILURES as e:  # the runner's script skips nothing it should write anyway
+            log.warning("Redis documents of %s g%d left (%s)", projection.name, generation, e)
+    return Loaded(projection.name, generation, 0, 0, 0, redis=False)
 
 
 async def _redis_emptied(engine: Engine, projection: Projection, generation: int) -> bool:
@@ -174,7 +207,7 @@ async def _redis_emptied(engine: Engine, projection: Projection, generation: int
         return False
     try:
         await engine.sink.drop([(projection, generation)])
-    except (RedisError, OSError) as e:
+    except REDIS_FAILURES as e:
         log.warning("Redis not loaded for %s (%s): reloaded later", projection.name, e)
         return False
     return True
@@ -279,6 +312,6 @@ class _Writer:
         try:
             for table, table_rows in rows.items():
                 await sink.load(self.generation, table, table_rows)
-        except (RedisError, OSError) as e:
+        except REDIS_FAILURES as e:
             log.warning("Redis load stopped (%s); reloaded from PostgreSQL later", e)
             self.redis = False

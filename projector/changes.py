@@ -19,7 +19,7 @@ from typing import Any, TypeAlias
 
 import orjson
 
-from domain.catalogue import DECIDERS
+from domain import catalogue
 from domain.decider import fold
 from domain.entity import Document
 from domain.events import Event
@@ -46,6 +46,11 @@ class Folded:
     version: int
     state: Any
     documents: Documents
+
+
+# The deciders the projector folds with: live, in a rebuild's runner and in its bulk loaders (one
+# seam, where a test puts a projection that raises).
+DECIDERS = catalogue.DECIDERS
 
 
 def render(projection: Projection, state: Any) -> Documents:

@@ -160,6 +160,7 @@ async def test_a_rebuild_stops_the_projection_before_the_event_and_switches_the_
 
     with monkeypatch.context() as patch:
         poison_products(patch)
+        patch.setattr(engine, "opened", None)  # the poison is in this process: load here too
         with pytest.raises(RebuildError, match="rebuild of products stopped"):
             await rebuild.rebuild(engine, [categories, products], progress=False)
         halted = await by_name(engine)
@@ -180,6 +181,34 @@ async def test_a_rebuild_stops_the_projection_before_the_event_and_switches_the_
     assert after["products"].rebuilding is None
     assert await postgres_docs(engine.store) == expected
     assert later in expected["products"]
+
+
+async def test_a_loader_process_leaves_an_event_it_cannot_decode_to_the_rebuilds_runner(
+    shop: Shop, engine: Engine
+) -> None:
+    """The bulk load runs in loader processes of its own: one that meets an event it cannot
+    decode gives its projection up to the runner, which stops just before that event and names
+    it; the other projections load and switch."""
+    assert engine.opened is not None  # so the loads run in loader processes
+    await shop.category()
+    bogus = NewEvent("ProductCreated", {"bogus": 1})
+    appended = await engine.store.append(
+        [StreamAppend("product-999998", Expect.NO_STREAM, [bogus])]
+    )
+    await live.follow(engine)  # sequenced (the live products stop there too)
+    position = await engine.store.feed_position_of(appended.global_positions[0])
+    assert position is not None
+
+    with pytest.raises(RebuildError, match="rebuild of products stopped"):
+        await rebuild.rebuild(engine, [BY_NAME["categories"], BY_NAME["products"]], progress=False)
+
+    halted = await by_name(engine)
+    assert halted["categories"].generation == 2
+    assert halted["products"].generation == 1
+    failing = halted["products"].rebuild_failing
+    assert failing is not None
+    assert (failing.event_id, failing.position) == (bogus.event_id, position)
+    assert halted["products"].rebuilding == (2, position - 1)
 
 
 async def test_an_event_that_cannot_be_decoded_is_named_by_every_status_surface(
