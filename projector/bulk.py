@@ -147,10 +147,8 @@ async def load(
         try:
             folder = Folder(projection, upto)
             events, rows = await _copy(engine, folder, writer, chunk, spent=spent, told=on_chunk)
-        except Exception as e:
-            if not failures.is_the_events(e):
-                raise
-            poisoned = e
+        except CannotApplyError as e:
+            poisoned = e.error
         finally:
             await writer.abandon()
         if poisoned is None:
@@ -174,6 +172,24 @@ async def load(
             log.warning("Redis not marked for %s (%s)", projection.name, e)
             redis = False
     return Loaded(projection.name, generation, upto, events, rows, redis)
+
+
+class CannotApplyError(Exception):
+    """Decoding, folding or rendering a stream raised for a reason of the event's own (not the
+    store's, Redis's or the load's writes): the projection is left to the runner (`load`)."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _folded(fold: Callable[..., Rows], *entries: Sequence[tuple[str, StreamEntry]]) -> Rows:
+    try:
+        return fold(*entries)
+    except Exception as e:
+        if failures.is_the_events(e):
+            raise CannotApplyError(e) from e
+        raise
 
 
 async def _left_to_the_runner(
@@ -233,13 +249,13 @@ async def _copy(
                 break
             events += len(entries)
             with spent("fold"):
-                folded = folder.feed(entries)
+                folded = _folded(folder.feed, entries)
             with spent("write"):  # what the previous chunk's writes still took
                 rows += await writer.write(folded, events)
             if told is not None:
                 told(events)
     with spent("fold"):
-        folded = folder.finish()
+        folded = _folded(folder.finish)
     with spent("write"):
         rows += await writer.write(folded, events)
         await writer.written()
