@@ -33,6 +33,11 @@ async def served(app: FastAPI, **options: Any) -> AsyncIterator[str]:
         "log_config": None,
         "access_log": False,
         "ws": "none",
+        # longer than httpx's keep-alive expiry (5 s, uvicorn's default too): with both at 5 s, a
+        # request sent on an idle connection as the server closes it gets no answer (ReadError),
+        # which the 200-buyer crowd met on a busy machine. Servers that outlive their clients'
+        # pools never close first.
+        "timeout_keep_alive": 60,
     }
     config = uvicorn.Config(app, **{**settings, **options})
     server = uvicorn.Server(config)
