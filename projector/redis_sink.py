@@ -20,6 +20,7 @@ from redis.exceptions import NoScriptError
 
 from orders.redis_client import AnyRedis, queue_evalsha
 from projector.changes import Row
+from readmodels.keys import mget
 from readmodels.schema import Projection, Table, applied_key, live_generation_key
 
 DOCS_PER_CALL = 500  # bounds how long one script call holds Redis
@@ -179,12 +180,7 @@ class RedisSink:
         keys = [
             k for p, g in generations for k in (applied_key(p.name, g), live_generation_key(p.name))
         ]
-        if not keys:
-            return []
-        if isinstance(self.redis, RedisCluster):  # one MGET per slot: a projection's keys share one
-            raw = await self.redis.mget_nonatomic(keys)
-        else:
-            raw = await self.redis.mget(keys)
+        raw = await mget(self.redis, keys)
         return [Standing(_int(raw[i]), _int(raw[i + 1])) for i in range(0, len(raw), 2)]
 
     async def mark_applied(self, projection: Projection, generation: int, position: int) -> None:

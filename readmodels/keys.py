@@ -18,6 +18,11 @@ projector finds no applied position under the new names and reloads Redis from P
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis, RedisCluster
+
 
 def generation_prefix(projection: str, generation: int) -> str:
     """What every key of the generation starts with (its hash tag included)."""
@@ -40,3 +45,13 @@ def live_generation_key(projection: str) -> str:
 def generation_pattern(projection: str, generation: int) -> str:
     """A SCAN pattern matching every key of the generation (braces are not glob syntax)."""
     return f"{generation_prefix(projection, generation)}*"
+
+
+async def mget(redis: Redis | RedisCluster, keys: Sequence[str]) -> list[Any]:
+    """Keys of several projections in one MGET on a single Redis; on a cluster, where each
+    projection's keys hash to a slot of their own, one MGET per slot (in the keys' order)."""
+    if not keys:
+        return []
+    if isinstance(redis, RedisCluster):
+        return list(await redis.mget_nonatomic(list(keys)))
+    return list(await redis.mget(list(keys)))

@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from redis.asyncio import Redis, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
 from eventstore import EventStore, HorizonBlocker
+from readmodels.keys import mget
 from readmodels.schema import PROJECTIONS, applied_key, live_generation_key
 
 _CHECKPOINTS = """
@@ -126,10 +126,10 @@ async def _redis_positions(
     if redis is None:
         return {}
     try:
-        lives = await _mget(redis, [live_generation_key(n) for n in names])
+        lives = await mget(redis, [live_generation_key(n) for n in names])
         generations = [1 if raw is None else int(raw) for raw in lives]
         keys = [applied_key(n, g) for n, g in zip(names, generations, strict=True)]
-        applied = await _mget(redis, keys)
+        applied = await mget(redis, keys)
     except (
         RedisError,
         RedisClusterException,
@@ -140,13 +140,6 @@ async def _redis_positions(
         n: (g, None if a is None else int(a))
         for n, g, a in zip(names, generations, applied, strict=True)
     }
-
-
-async def _mget(redis: Redis | RedisCluster, keys: list[str]) -> list[Any]:
-    """Each projection's keys hash to a slot of their own: on a cluster, an MGET per slot."""
-    if isinstance(redis, RedisCluster):
-        return await redis.mget_nonatomic(keys)
-    return await redis.mget(keys)
 
 
 def render(status: Status) -> str:
