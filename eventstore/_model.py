@@ -165,6 +165,16 @@ class StreamEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class StreamRange:
+    """A run of consecutive stream ids of one type (bounds included), with about how many
+    events they hold: a part of a rebuild's load."""
+
+    first: str
+    last: str
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
 class Tail:
     """What a reader asks of a stream: its events after `after` (the version it holds), up to
     `upto` if given, from the newest snapshot in between taken under `fingerprint`."""

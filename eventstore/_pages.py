@@ -26,6 +26,7 @@ from eventstore._model import (
     FeedPage,
     Mention,
     StreamEntry,
+    StreamRange,
 )
 from eventstore._read import Unseal, Upcast, opened
 
@@ -53,7 +54,20 @@ _ENTRIES = (
 _BY_STREAM = (
     "SELECT e.stream_id, e.version, f.feed_position, e.event_type, e.schema_version, e.data"
     " FROM events e LEFT JOIN feed f USING (global_position)"
-    " WHERE e.stream_type = %s ORDER BY e.stream_id, e.version"
+    " WHERE e.stream_type = %(type)s{bounds} ORDER BY e.stream_id, e.version"
+)
+# the bounds of a run of a type's streams: a range of the (stream_id, version) index
+_FROM, _BEFORE = " AND e.stream_id >= %(start)s", " AND e.stream_id < %(stop)s"
+# A stream type's streams cut into `parts` runs of consecutive ids with about as many events
+# each: (first id, last id, events) per run, in id order. One pass over the type's rows of
+# `streams` (a row per stream, not per event), numbered by the events before each.
+_STREAM_RANGES = (
+    "SELECT min(stream_id), max(stream_id), sum(version) FROM ("
+    "  SELECT stream_id, version,"
+    "   floor((sum(version) OVER (ORDER BY stream_id) - version) * %(parts)s"
+    "    / sum(version) OVER ()) AS part"
+    "  FROM streams WHERE stream_type = %(type)s) s"
+    " GROUP BY part ORDER BY part"
 )
 _RECORDED = (
     "SELECT f.feed_position, e.recorded_at FROM feed f JOIN events e USING (global_position)"
@@ -136,14 +150,24 @@ async def read_entries(
 
 
 async def read_by_stream(
-    conn: psycopg.AsyncConnection[Any], upcast: Upcast, unseal: Unseal, stream_type: str, chunk: int
+    conn: psycopg.AsyncConnection[Any],
+    upcast: Upcast,
+    unseal: Unseal,
+    stream_type: str,
+    chunk: int,
+    *,
+    start: str | None = None,
+    stop: str | None = None,
 ) -> AsyncGenerator[list[tuple[str, StreamEntry]], None]:
-    """Every event of a stream type, ordered by stream and version, `chunk` rows at a time from
-    a server-side cursor: the client holds one chunk, whatever the number of events. The cursor
-    lives in one read-only transaction, which holds back neither writers nor the sequencer (it
-    only waits for transactions that write)."""
+    """Every event of a stream type (of the streams with `start` <= id < `stop` only, where
+    given), ordered by stream and version, `chunk` rows at a time from a server-side cursor:
+    the client holds one chunk, whatever the number of events. The cursor lives in one
+    read-only transaction, which holds back neither writers nor the sequencer (it only waits
+    for transactions that write)."""
+    bounds = ("" if start is None else _FROM) + ("" if stop is None else _BEFORE)
+    params = {"type": stream_type, "start": start, "stop": stop}
     async with conn.transaction(), conn.cursor(name=f"by_stream_{stream_type}") as cur:
-        await cur.execute(_BY_STREAM, (stream_type,))
+        await cur.execute(_BY_STREAM.format(bounds=bounds), params)
         while rows := await cur.fetchmany(chunk):
             current = await opened(upcast, unseal, [(r[0], r[3], r[4], r[5]) for r in rows])
             yield [
@@ -152,6 +176,13 @@ async def read_by_stream(
                     rows, current, strict=True
                 )
             ]
+
+
+async def read_stream_ranges(
+    conn: psycopg.AsyncConnection[Any], stream_type: str, parts: int
+) -> list[StreamRange]:
+    cur = await conn.execute(_STREAM_RANGES, {"type": stream_type, "parts": parts})
+    return [StreamRange(first, last, int(events)) for first, last, events in await cur.fetchall()]
 
 
 async def read_recorded(

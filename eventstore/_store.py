@@ -31,6 +31,7 @@ from eventstore._model import (
     RecordedEvent,
     StreamAppend,
     StreamEntry,
+    StreamRange,
     StreamTail,
     Tail,
     VerifyReport,
@@ -248,20 +249,29 @@ class EventStore:
             return await _pages.read_entries(conn, self.upcast, self.unseal, up_to)
 
     async def read_by_stream(
-        self, stream_type: str, chunk: int
+        self, stream_type: str, chunk: int, *, start: str | None = None, stop: str | None = None
     ) -> AsyncGenerator[list[tuple[str, StreamEntry]], None]:
-        """Every event of a stream type, stream after stream, each in version order with its
-        feed position (None: not sequenced yet), `chunk` events at a time: what a rebuild loads
-        a projection from, holding one chunk whatever the number of streams. Close it (e.g.
+        """Every event of a stream type (of the streams with `start` <= id < `stop`, where
+        given), stream after stream, each in version order with its feed position (None: not
+        sequenced yet), `chunk` events at a time: what a rebuild loads a projection (or a part
+        of it) from, holding one chunk whatever the number of streams. Close it (e.g.
         `contextlib.aclosing`) when leaving it before its end."""
         # a connection of its own, not the task's held one (`connection`): a generator that
         # set the task's context variable would leave it set for its caller between chunks
         with translated():
             async with self.pool.connection() as conn:
                 async for entries in _pages.read_by_stream(
-                    conn, self.upcast, self.unseal, stream_type, chunk
+                    conn, self.upcast, self.unseal, stream_type, chunk, start=start, stop=stop
                 ):
                     yield entries
+
+    async def stream_ranges(self, stream_type: str, parts: int) -> list[StreamRange]:
+        """A stream type's streams cut into at most `parts` runs of consecutive ids with about
+        as many events each, in id order (none: no stream of the type). A stream created after
+        the cut may sort between two runs: a reader that must see every stream reads from one
+        run's first id up to the next one's (`read_by_stream`), the first from the start."""
+        async with connection(self.pool) as conn:
+            return await _pages.read_stream_ranges(conn, stream_type, parts)
 
     async def feed_head(self) -> FeedHead:
         async with connection(self.pool) as conn:

@@ -203,3 +203,36 @@ async def test_a_lost_feed_tail_is_sequenced_again_to_the_same_chain(
         (e.feed_position, e.event_id) for e in before
     ]
     assert (await store.verify()).ok
+
+
+async def test_a_stream_type_cut_into_runs_is_read_whole_once_part_by_part(
+    store: EventStore,
+) -> None:
+    # streams of uneven length, ids whose text order is not their number's, another type beside
+    sizes = {f"order-{n}": 1 + n % 7 for n in range(1, 60)}
+    await store.append([
+        StreamAppend(stream, Expect.ANY, [ev(i=i) for i in range(size)])
+        for stream, size in sizes.items()
+    ])  # fmt: skip
+    await store.append([StreamAppend("product-1", Expect.ANY, [ev(i=0)])])
+    await store.sequence()
+
+    runs = await store.stream_ranges("order", 4)
+    # a stream made after the cut, sorting between two runs, is read all the same
+    await store.append([StreamAppend("order-10a", Expect.ANY, [ev(i=0)])])
+    starts = [None, *(r.first for r in runs[1:])]
+    read: list[tuple[str, int]] = []
+    for start, stop in zip(starts, [*starts[1:], None], strict=True):
+        async for chunk in store.read_by_stream("order", 5, start=start, stop=stop):
+            read += [(stream, entry.version) for stream, entry in chunk]
+
+    assert len(runs) == 4
+    total = sum(sizes.values())
+    assert sum(r.events for r in runs) == total
+    assert all(r.events <= total / 4 + max(sizes.values()) for r in runs)  # about even
+    expected = [(s, v) for s, size in sizes.items() for v in range(1, size + 1)]
+    assert sorted(read) == sorted([*expected, ("order-10a", 1)])  # every event, once
+    # each stream whole and in version order (streams in the database's order of their ids)
+    streams = [stream for stream, version in read if version == 1]
+    assert read == [(s, v) for s in streams for v in range(1, sizes.get(s, 1) + 1)]
+    assert await store.stream_ranges("nothing", 4) == []
