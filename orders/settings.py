@@ -8,6 +8,7 @@ local ones in `data_dir`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
@@ -78,6 +79,11 @@ class Settings(BaseSettings):
     # what a rebuild's loader processes may hold in all (bytes): it sets how many events each
     # reads at a time and how many run at once, never the result (streams are not kept)
     rebuild_memory: int = Field(default=1 << 30, ge=256 << 20, alias="ORDERS_REBUILD_MEMORY")
+    # a rebuild's loader processes: one per core folds on every core (each part of a projection
+    # is Python, one core per process); fewer leaves cores to the live services meanwhile
+    rebuild_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1, alias="ORDERS_REBUILD_WORKERS"
+    )
 
     @property
     def checkpoints_path(self) -> Path:

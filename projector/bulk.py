@@ -1,6 +1,9 @@
 """A rebuild's bulk load: one projection's next generation, from every stream of its type as of
 one feed position, written with COPY into a table of its own and with grouped commands into
-Redis, then attached and checkpointed at that position in one transaction.
+Redis, then attached and checkpointed at that position in one transaction. The streams are cut
+into parts of about as many events (`split`), loaded side by side by loader processes
+(`projector.loaders`) into the same table: `begin` readies the generation, `load_part` loads
+one part, `finish` attaches the whole once every part is in.
 
 The streams are read in stream order (`EventStore.read_by_stream`), not in feed order: a stream
 is folded from its first event to its last in one go and rendered once, then forgotten. Only
@@ -34,7 +37,7 @@ from projector import changes, checkpoints, failures, pg_sink
 from projector.changes import Row, initial, render, row
 from projector.engine import Engine
 from projector.errors import RebuildError
-from readmodels.schema import Projection, Table
+from readmodels.schema import PROJECTIONS, Projection, Table
 
 log = logging.getLogger("projector.bulk")
 
@@ -120,57 +123,112 @@ class Folder:
                 out.append(row(table, doc, self._position))
 
 
-async def load(
-    engine: Engine,
-    projection: Projection,
-    generation: int,
-    upto: int,
-    *,
-    chunk: int,
-    on_chunk: Callable[[int], None] | None = None,
-) -> Loaded:
-    """Load `generation` of a projection as of feed position `upto`, from scratch (what an
-    abandoned load left goes first); its rebuild checkpoint must stand at 0 in that generation.
-    `on_chunk`: told the events folded so far, after each chunk."""
-    store, sink = engine.store, engine.sink
-    async with store.connection() as conn:
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A run of one projection's streams, ids from `start` (included) up to `stop` (excluded),
+    either end open: what one loader loads on its own, beside the other parts."""
+
+    projection: str
+    generation: int
+    upto: int
+    start: str | None
+    stop: str | None
+    events: int  # about how many: what parts are balanced and handed out by
+    redis: bool  # Redis is loaded too
+
+
+@dataclass(frozen=True, slots=True)
+class PartLoaded:
+    events: int
+    rows: int
+    redis: bool  # every Redis document of the part is written
+    poison: str | None = None  # the error of an event it cannot apply: the part is given up
+
+
+async def begin(engine: Engine, projection: Projection, generation: int) -> bool:
+    """Ready `generation` of a projection for its parts: a table of its own per read-model
+    table (what an abandoned load left goes first) and, when Redis is there, the generation's
+    keys gone. Its rebuild checkpoint must stand at 0 in that generation. Whether Redis is
+    loaded too."""
+    async with engine.store.connection() as conn:
         progress = await checkpoints.read_rebuild(conn, projection.name)
         if progress is None or (progress.generation, progress.position) != (generation, 0):
             raise RebuildError(f"{projection.name} is not waiting for a load of g{generation}")
         for table in projection.tables:
             await pg_sink.begin_load(conn, table, generation)
+    return await _redis_emptied(engine, projection, generation)
+
+
+async def split(
+    engine: Engine, projection: Projection, generation: int, upto: int, *, redis: bool, size: int
+) -> list[Part]:
+    """The projection's streams cut into parts of about `size` events (at least one part, and
+    no stream left out: the first part starts at the beginning, each ends where the next one
+    starts, the last at the end)."""
+    total = sum(r.events for r in await engine.store.stream_ranges(projection.stream_type, 1))
+    runs = await engine.store.stream_ranges(projection.stream_type, max(1, -(-total // size)))
+    starts = [None, *(r.first for r in runs[1:])]
+    stops = [*starts[1:], None]
+    counts = [r.events for r in runs] or [0]
+    return [
+        Part(projection.name, generation, upto, start, stop, events, redis)
+        for start, stop, events in zip(starts, stops, counts, strict=True)
+    ]
+
+
+async def load_part(
+    engine: Engine, part: Part, *, chunk: int, on_chunk: Callable[[int], None] | None = None
+) -> PartLoaded:
+    """Fold a part's streams as of its feed position and copy their rows into the generation's
+    own table (and Redis). `on_chunk`: told the part's events folded so far, after each chunk.
+    An event it cannot apply gives the part up (`PartLoaded.poison`): the projection is then
+    left to the runner (`finish`)."""
+    projection = next(p for p in PROJECTIONS if p.name == part.projection)
     spent = Spent()
-    redis = await _redis_emptied(engine, projection, generation)
-    poisoned: Exception | None = None
-    async with store.connection() as conn:
-        writer = _Writer(engine, conn, progress, redis=redis)
+    async with engine.store.connection() as conn:
+        progress = checkpoints.Checkpoint(
+            projection.name, checkpoints.Slot.REBUILD, part.generation, 0
+        )
+        writer = _Writer(engine, conn, progress, redis=part.redis)
         try:
-            folder = Folder(projection, upto)
-            events, rows = await _copy(engine, folder, writer, chunk, spent=spent, told=on_chunk)
+            folder = Folder(projection, part.upto)
+            events, rows = await _copy(engine, folder, writer, part, chunk, spent=spent,
+                                       told=on_chunk)  # fmt: skip
         except CannotApplyError as e:
-            poisoned = e.error
+            return PartLoaded(0, 0, redis=False, poison=failures.error_line(e.error))
         finally:
             await writer.abandon()
-        if poisoned is None:
-            feed_hash = await store.feed_hash(upto) if upto else None
-            with spent("attach"):
-                async with conn.transaction():
-                    for table in projection.tables:
-                        await pg_sink.end_load(conn, table, generation)
-                    await checkpoints.move(conn, [progress], upto, feed_hash)
-    if poisoned is not None:
-        return await _left_to_the_runner(engine, projection, generation, poisoned)
     log.info(
-        "%s: %d events, %d rows in %s", projection.name, events, rows,
+        "%s [%s, %s): %d events, %d rows in %s", projection.name, part.start or "",
+        part.stop or "", events, rows,
         ", ".join(f"{what} {seconds:.2f} s" for what, seconds in spent.seconds.items()),
     )  # fmt: skip
-    redis = writer.redis
-    if sink is not None and redis:
+    return PartLoaded(events, rows, writer.redis)
+
+
+async def finish(
+    engine: Engine, projection: Projection, generation: int, upto: int, parts: list[PartLoaded]
+) -> Loaded:
+    """Once every part is loaded: attach the generation's tables and move its checkpoint to
+    `upto` in one transaction, then mark its Redis documents applied there; or, when a part met
+    an event it cannot apply, leave the projection to the runner."""
+    poison = next((p.poison for p in parts if p.poison is not None), None)
+    if poison is not None:
+        return await _left_to_the_runner(engine, projection, generation, poison)
+    feed_hash = await engine.store.feed_hash(upto) if upto else None
+    async with engine.store.connection() as conn, conn.transaction():
+        progress = checkpoints.Checkpoint(projection.name, checkpoints.Slot.REBUILD, generation, 0)
+        for table in projection.tables:
+            await pg_sink.end_load(conn, table, generation)
+        await checkpoints.move(conn, [progress], upto, feed_hash)
+    redis = bool(parts) and all(p.redis for p in parts)
+    if engine.sink is not None and redis:
         try:
-            await sink.mark_applied(projection, generation, upto)
+            await engine.sink.mark_applied(projection, generation, upto)
         except REDIS_FAILURES as e:
             log.warning("Redis not marked for %s (%s)", projection.name, e)
             redis = False
+    events, rows = sum(p.events for p in parts), sum(p.rows for p in parts)
     return Loaded(projection.name, generation, upto, events, rows, redis)
 
 
@@ -193,7 +251,7 @@ def _folded(fold: Callable[..., Rows], *entries: Sequence[tuple[str, StreamEntry
 
 
 async def _left_to_the_runner(
-    engine: Engine, projection: Projection, generation: int, error: Exception
+    engine: Engine, projection: Projection, generation: int, error: str
 ) -> Loaded:
     """A stream the fold or render cannot take (a poison event): the bulk load gives this
     projection up and leaves its generation empty, attached and at position 0, for the
@@ -203,7 +261,7 @@ async def _left_to_the_runner(
     its own: the load's may have been cut in the middle of a COPY."""
     log.warning(
         "%s: the bulk load met an event it cannot apply (%s); the runner replays it event by"
-        " event to find it", projection.name, failures.error_line(error),
+        " event to find it", projection.name, error,
     )  # fmt: skip
     async with engine.store.connection() as conn, conn.transaction():
         for table in projection.tables:
@@ -233,15 +291,17 @@ async def _copy(
     engine: Engine,
     folder: Folder,
     writer: _Writer,
+    part: Part,
     chunk: int,
     *,
     spent: Spent,
     told: Callable[[int], None] | None,
 ) -> tuple[int, int]:
-    """Read, fold and write every stream of the folder's projection; (events, rows)."""
+    """Read, fold and write every stream of the part; (events, rows)."""
     events = rows = 0
     stream_type = folder.projection.stream_type
-    async with aclosing(engine.store.read_by_stream(stream_type, chunk)) as chunks:
+    reading = engine.store.read_by_stream(stream_type, chunk, start=part.start, stop=part.stop)
+    async with aclosing(reading) as chunks:
         while True:
             with spent("read"):
                 entries = await anext(chunks, None)
@@ -291,6 +351,7 @@ class _Writer:
     ) -> None:
         self.engine, self.conn, self.progress, self.redis = engine, conn, progress, redis
         self.generation = progress.generation
+        self._counted = 0  # events already added to the rebuild's progress row
         self._writing: asyncio.Task[None] | None = None
 
     async def write(self, rows: Rows, events: int) -> int:
@@ -317,7 +378,8 @@ class _Writer:
         try:
             for table, table_rows in rows.items():
                 await pg_sink.copy_rows(self.conn, table, self.generation, table_rows)
-            await checkpoints.count_loaded(self.conn, self.progress, events)
+            await checkpoints.count_loaded(self.conn, self.progress, events - self._counted)
+            self._counted = events
         finally:
             await sending
 

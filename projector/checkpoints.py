@@ -89,10 +89,10 @@ async def begin_rebuild(
 async def count_loaded(
     conn: psycopg.AsyncConnection[Any], rebuild: Checkpoint, events: int
 ) -> None:
-    """How many events a rebuild's bulk load has folded so far: its progress while its position
-    waits at the start (operators' status and the admin API show it)."""
+    """`events` more folded by a rebuild's bulk load (its parts add theirs): its progress while
+    its position waits at the start (operators' status and the admin API show it)."""
     await conn.execute(
-        "UPDATE projection_rebuilds SET events_loaded = %s, updated_at = now()"
+        "UPDATE projection_rebuilds SET events_loaded = events_loaded + %s, updated_at = now()"
         " WHERE name = %s AND generation = %s",
         (events, rebuild.projection, rebuild.generation),
         prepare=True,

@@ -1,18 +1,24 @@
-"""A rebuild's loader processes: one per projection (`projector.bulk.load`), so that a rebuild
-uses every core (decoding, folding and rendering are Python, one core per process).
+"""A rebuild's loader processes: as many as the machine has cores (`ORDERS_REBUILD_WORKERS`),
+each loading parts of the projections one after another (`projector.bulk`), so that a rebuild
+uses every core (decoding, folding and rendering are Python, one core per process) whatever the
+number of projections, and one projection with most of the events is shared among them.
 
-The rebuild starts them (`BOOT`) and sends each what it loads, pickled on its stdin; each also
-gets the read end of a pipe whose write end only the rebuild holds: a loader exits as soon as
-that pipe ends, so a rebuild that is killed, however, takes its loaders with it instead of
-leaving orphans that go on writing. A loader answers with JSON lines on stdout: events folded
-so far, then what it loaded (with its peak RSS), or the last line of its error. A loader that
-fails stops the others; its generation is only ever attached with its checkpoint, so nothing
-half loaded is ever served, and the next rebuild loads it again from scratch.
+Every projection is cut into parts of about the same number of events (a run of its stream ids
+each), handed out largest first to whichever loader is free, so the loaders finish together.
+A projection is attached and checkpointed (`bulk.finish`) as soon as its last part is in.
 
-Memory: the budget (`ORDERS_REBUILD_MEMORY`) is shared by the loaders running at once; it sets
-how many events each reads at a time and, when it is small, how many run at once. What a
-loader holds does not grow with the number of streams: one chunk being folded, one being
-written, one stream's state.
+The rebuild starts the loaders (`BOOT`) and sends each, pickled on its stdin, how to reach the
+servers, then one part at a time. Each loader also gets the read end of a pipe whose write end
+only the rebuild holds: it exits as soon as that pipe ends, so a rebuild that is killed,
+however, takes its loaders with it instead of leaving orphans that go on writing. A loader
+answers with JSON lines on stdout: events folded so far, then what it loaded (with its peak
+RSS), or the last line of its error. A loader that fails stops the others; a generation is only
+ever attached with its checkpoint, so nothing half loaded is ever served, and the next rebuild
+loads it again from scratch.
+
+Memory: the budget (`ORDERS_REBUILD_MEMORY`) is shared by the loaders; it sets how many events
+each reads at a time and, when it is small, how many run. What a loader holds does not grow with
+the number of streams: one chunk being folded, one being written, one stream's state.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import os
 import pickle
 import resource
 import sys
+from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -32,7 +39,7 @@ from orders.settings import Settings
 from projector import bulk
 from projector.engine import Engine, Opened, open_engine
 from projector.errors import RebuildError
-from readmodels.schema import PROJECTIONS, Projection
+from readmodels.schema import Projection
 
 log = logging.getLogger("projector.loaders")
 
@@ -52,6 +59,7 @@ BOOT = (
 PROCESS_BYTES = 128 << 20  # a loader before its first chunk: interpreter, modules, pools
 EVENT_BYTES = 4 << 10  # held per event of a chunk, two chunks at a time (rows, data, events)
 MIN_CHUNK, MAX_CHUNK = 1_000, 20_000  # past 20k events a chunk is no faster, only bigger
+PARTS_PER_LOADER = 3  # enough for the loaders to end together, few enough to cost nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,19 +79,16 @@ def plan(budget: int, loaders: int) -> Plan:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """What one loader loads, and from where (what its stdin carries)."""
+    """What a loader process is started with (the first thing its stdin carries)."""
 
     opened: Opened
-    projection: str
-    generation: int
-    upto: int
     chunk: int
 
 
 @dataclass(frozen=True, slots=True)
 class Report:
     loaded: bulk.Loaded
-    peak_rss: int | None  # bytes; None: loaded in the rebuild's own process
+    peak_rss: int | None  # bytes, of the loaders that loaded it; None: loaded in this process
 
 
 async def load_all(
@@ -93,39 +98,109 @@ async def load_all(
     *,
     on_progress: Callable[[str, int], None] | None = None,
 ) -> list[Report]:
-    """Load each (projection, generation) as of feed position `upto`, a process each (in this
-    process, one after the other, when the engine was built by hand); `on_progress` is told
-    (projection, events folded) as they go."""
+    """Load each (projection, generation) as of feed position `upto`, in loader processes (in
+    this process, one part after the other, when the engine was built by hand); `on_progress`
+    is told (projection, events folded) as they go."""
     if not loads:
         return []
-    job_plan = plan(Settings().rebuild_memory, len(loads))
+    settings = Settings()
+    job_plan = plan(settings.rebuild_memory, settings.rebuild_workers)
+    redis = [await bulk.begin(engine, p, g) for p, g in loads]
+    parts = await _parts(engine, loads, upto, redis, loaders=job_plan.parallel)
+    loading = _Loading(engine, loads, parts, on_progress)
     if engine.opened is None:
-        return [
-            Report(await bulk.load(engine, p, g, upto, chunk=job_plan.chunk,
-                                   on_chunk=_told(on_progress, p.name)), None)
-            for p, g in loads
-        ]  # fmt: skip
+        while loading.queue:
+            part = loading.queue.popleft()
+            loaded = await bulk.load_part(
+                engine, part, chunk=job_plan.chunk, on_chunk=loading.told(part)
+            )
+            await loading.done(part, loaded, None)
+        return loading.reports()
+    started = min(job_plan.parallel, len(parts))
     log.info(
-        "%d loaders, %d at once, %d events a chunk", len(loads), job_plan.parallel, job_plan.chunk
-    )
-    running = asyncio.Semaphore(job_plan.parallel)
-    opened = engine.opened
-
-    async def one(projection: Projection, generation: int) -> Report:
-        async with running:
-            job = Job(opened, projection.name, generation, upto, job_plan.chunk)
-            return await _run(job, on_progress)
-
+        "%d parts, %d loaders, %d events a chunk", len(parts), started, job_plan.chunk
+    )  # fmt: skip
+    job = Job(engine.opened, job_plan.chunk)
     async with asyncio.TaskGroup() as group:  # one failing cancels (and kills) the others
-        tasks = [group.create_task(one(p, g)) for p, g in loads]
-    return [t.result() for t in tasks]
+        for _ in range(started):
+            group.create_task(_loader(job, loading))
+    return loading.reports()
 
 
-def _told(on_progress: Callable[[str, int], None] | None, name: str) -> Callable[[int], None]:
-    return lambda events: None if on_progress is None else on_progress(name, events)
+async def _parts(
+    engine: Engine,
+    loads: Sequence[tuple[Projection, int]],
+    upto: int,
+    redis: Sequence[bool],
+    *,
+    loaders: int,
+) -> list[bulk.Part]:
+    """Every projection cut into parts of about the same size, largest first: the whole load
+    in `PARTS_PER_LOADER` parts per loader, so that the last to end is a small one."""
+    totals = [
+        sum(r.events for r in await engine.store.stream_ranges(p.stream_type, 1)) for p, _ in loads
+    ]
+    size = max(1, -(-sum(totals) // (loaders * PARTS_PER_LOADER)))
+    parts = [
+        part
+        for (projection, generation), loaded in zip(loads, redis, strict=True)
+        for part in await bulk.split(engine, projection, generation, upto, redis=loaded,
+                                     size=size)
+    ]  # fmt: skip
+    return sorted(parts, key=lambda p: p.events, reverse=True)
 
 
-async def _run(job: Job, on_progress: Callable[[str, int], None] | None) -> Report:
+class _Loading:
+    """The parts still to load, what each part under way has folded, and each projection's
+    parts loaded so far: the last one in finishes the projection (`bulk.finish`)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        loads: Sequence[tuple[Projection, int]],
+        parts: list[bulk.Part],
+        on_progress: Callable[[str, int], None] | None,
+    ) -> None:
+        self.engine = engine
+        self.queue = deque(parts)
+        self._loads = {p.name: (p, g) for p, g in loads}
+        self._parts = defaultdict[str, list[bulk.Part]](list)
+        for part in parts:
+            self._parts[part.projection].append(part)
+        self._loaded = defaultdict[str, list[bulk.PartLoaded]](list)
+        self._rss: dict[str, int | None] = {}
+        self._folded: dict[int, int] = {}  # events folded so far, by part (its id)
+        self._on_progress = on_progress
+        self._finished: dict[str, bulk.Loaded] = {}
+
+    def told(self, part: bulk.Part) -> Callable[[int], None]:
+        """What a part's loader says as it goes: the part's events folded so far."""
+
+        def tell(events: int) -> None:
+            self._folded[id(part)] = events
+            if self._on_progress is not None:
+                parts = self._parts[part.projection]
+                self._on_progress(part.projection, sum(self._folded.get(id(p), 0) for p in parts))
+
+        return tell
+
+    async def done(self, part: bulk.Part, loaded: bulk.PartLoaded, rss: int | None) -> None:
+        name = part.projection
+        self._loaded[name].append(loaded)
+        if rss is not None:
+            self._rss[name] = max(self._rss.get(name) or 0, rss)
+        if len(self._loaded[name]) == len(self._parts[name]):
+            projection, generation = self._loads[name]
+            self._finished[name] = await bulk.finish(
+                self.engine, projection, generation, part.upto, self._loaded[name]
+            )
+
+    def reports(self) -> list[Report]:
+        return [Report(self._finished[name], self._rss.get(name)) for name in self._loads]
+
+
+async def _loader(job: Job, loading: _Loading) -> None:
+    """A loader process, loading parts from the queue until none is left."""
     alive, held = os.pipe()  # the loader reads `alive`; `held` stays here, never written
     try:
         process = await asyncio.create_subprocess_exec(
@@ -138,31 +213,42 @@ async def _run(job: Job, on_progress: Callable[[str, int], None] | None) -> Repo
     assert process.stdout is not None
     try:
         process.stdin.write(pickle.dumps(job))
-        await process.stdin.drain()
-        report, error = None, None
-        async for line in process.stdout:
-            told = json.loads(line)
-            if "events" in told and on_progress is not None:
-                on_progress(job.projection, told["events"])
-            elif "loaded" in told:
-                report = Report(bulk.Loaded(**told["loaded"]), told["peak_rss"])
-            elif "error" in told:
-                error = told["error"]
-        code = await process.wait()
+        while loading.queue:
+            part = loading.queue.popleft()
+            process.stdin.write(pickle.dumps(part))
+            await process.stdin.drain()
+            loaded, rss = await _answer(process, part, loading.told(part))
+            await loading.done(part, loaded, rss)
+        process.stdin.close()  # no more parts: the loader leaves
+        await process.wait()
     finally:
         if process.returncode is None:  # cancelled: the rebuild failed elsewhere
             process.kill()
             await process.wait()
         os.close(held)
-    if report is None:
-        raise RebuildError(f"the loader of {job.projection} failed: {error or f'exit {code}'}")
-    return report
+
+
+async def _answer(
+    process: asyncio.subprocess.Process, part: bulk.Part, tell: Callable[[int], None]
+) -> tuple[bulk.PartLoaded, int]:
+    assert process.stdout is not None
+    error = None
+    while line := await process.stdout.readline():
+        told = json.loads(line)
+        if "events" in told:
+            tell(told["events"])
+        elif "loaded" in told:
+            return bulk.PartLoaded(**told["loaded"]), told["peak_rss"]
+        elif "error" in told:
+            error = told["error"]
+    code = await process.wait()
+    raise RebuildError(f"a loader of {part.projection} failed: {error or f'exit {code}'}")
 
 
 def main() -> None:
-    """A loader process (started by `BOOT`): the job from stdin, progress and outcome on
-    stdout. It leaves by `os._exit`: the thread blocked on its liveness pipe would stop a normal
-    interpreter exit."""
+    """A loader process (started by `BOOT`): the job, then parts, from stdin; progress and
+    outcomes on stdout. It leaves by `os._exit`: the thread blocked on its liveness pipe would
+    stop a normal interpreter exit."""
     job: Job = pickle.load(sys.stdin.buffer)  # noqa: S301 - from the rebuild that started us
     # a load makes and drops millions of small objects freed by reference counting: the
     # collector's young generation, run every 700 allocations by default, would walk them for
@@ -172,11 +258,9 @@ def main() -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), stream=sys.stderr)
     code = 0
     try:
-        loaded = asyncio.run(_load(job))
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux counts KiB
-        _tell({"loaded": asdict(loaded), "peak_rss": peak})
+        asyncio.run(_serve(job))
     except Exception as e:  # told to the rebuild, which fails with it
-        log.exception("loading %s failed", job.projection)
+        log.exception("a loader failed")
         _tell({"error": f"{type(e).__name__}: {e}"})
         code = 1
     logging.shutdown()
@@ -184,20 +268,31 @@ def main() -> None:
     os._exit(code)
 
 
-async def _load(job: Job) -> bulk.Loaded:
+async def _serve(job: Job) -> None:
     opened = job.opened
     engine = await open_engine(
         opened.database_url, opened.redis_url, master=opened.master,
-        application_name=f"rebuild-{job.projection}",
+        application_name="rebuild-loader",
     )  # fmt: skip
     try:
-        projection = next(p for p in PROJECTIONS if p.name == job.projection)
-        return await bulk.load(
-            engine, projection, job.generation, job.upto, chunk=job.chunk,
-            on_chunk=lambda events: _tell({"events": events}),
-        )  # fmt: skip
+        while (part := _next_part()) is not None:
+            loaded = await bulk.load_part(
+                engine, part, chunk=job.chunk, on_chunk=lambda events: _tell({"events": events})
+            )
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+            _tell({"loaded": asdict(loaded), "peak_rss": peak})
     finally:
         await engine.close()
+
+
+def _next_part() -> bulk.Part | None:
+    """The next part the rebuild sends (it waits for each outcome first); None once it closed
+    our stdin."""
+    try:
+        part: bulk.Part = pickle.load(sys.stdin.buffer)  # noqa: S301 - from the rebuild
+    except EOFError:
+        return None
+    return part
 
 
 def _tell(message: dict[str, object]) -> None:

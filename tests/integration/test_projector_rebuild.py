@@ -162,15 +162,44 @@ async def test_a_rebuild_killed_in_its_load_serves_the_old_generation_then_loads
     assert rebuilt[0].loader_rss is not None  # loaded in a process of its own
 
 
+async def test_projections_cut_into_parts_among_several_loaders_load_as_one(
+    shop: Shop, engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each projection is cut into runs of streams handed out to loader processes (three here,
+    whatever this machine's cores): the parts of one projection land in the same generation,
+    which is attached once all are in, and the documents are those of the story."""
+    assert engine.opened is not None  # loader processes
+    scenario = Scenario(shop)
+    await scenario.everything(3)
+    await live.follow(engine)
+    monkeypatch.setenv("ORDERS_REBUILD_WORKERS", "3")
+    caplog.set_level("INFO", logger="projector.loaders")
+
+    rebuilt = await rebuild.rebuild(engine, PROJECTIONS, progress=False)
+
+    (told,) = [r.getMessage() for r in caplog.records if " parts, " in r.getMessage()]
+    parts, loaders_started = (int(told.split()[i]) for i in (0, 2))
+    assert parts > len(PROJECTIONS)  # some projection came in several parts
+    assert loaders_started == 3
+    assert [r.generation for r in rebuilt] == [2] * len(PROJECTIONS)
+    expected = await scenario.expected()
+    assert engine.redis is not None
+    assert await postgres_docs(engine.store) == expected
+    assert await redis_docs(engine.redis) == expected
+
+
 REBUILD = [sys.executable, "-m", "launch.cli", "projections", "rebuild"]
 
 
+LOADERS = 3  # more than this machine may have cores: several loaders, each with parts queued
+
+
 def _killed_among_its_loaders(env: dict[str, str]) -> list[int]:
-    """Start a rebuild, SIGKILL it once its loaders (one per projection) run; their pids."""
+    """Start a rebuild, SIGKILL it once its loaders run; their pids."""
     rebuilding = subprocess.Popen(REBUILD, env=env, stdout=DEVNULL, stderr=DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while len(started := children(rebuilding.pid)) < len(PROJECTIONS):
+        while len(started := children(rebuilding.pid)) < LOADERS:
             assert rebuilding.poll() is None, "the rebuild ended before its loaders were seen"
             assert time.monotonic() < deadline, f"only {len(started)} loaders after 60 s"
             time.sleep(0.02)
@@ -187,11 +216,15 @@ async def test_a_killed_rebuild_takes_its_loader_processes_with_it(
     shop: Shop, database_url: str, servers: Endpoints
 ) -> None:
     await Scenario(shop).everything(2)
-    env = worker_env(database_url, with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB))
+    env = worker_env(
+        database_url,
+        with_redis_db(servers.redis_url, PROJECTOR_REDIS_DB),
+        ORDERS_REBUILD_WORKERS=str(LOADERS),
+    )
 
     started = await asyncio.to_thread(_killed_among_its_loaders, env)
 
-    assert len(started) == len(PROJECTIONS)
+    assert len(started) == LOADERS
     await asyncio.to_thread(gone, started, "loaders of the killed rebuild")  # raises if not
     # they left at once (a loader's imports alone outlast the kill): none attached its
     # generation or moved its progress, and readers still read generation 1
