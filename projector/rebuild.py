@@ -15,7 +15,10 @@
        position in one transaction (PostgreSQL readers), then `rm:live` (Redis readers, only
        once its documents there are caught up; otherwise the live runner does it later).
     4. Drop the old generation: its tables (`DROP TABLE`, whatever their size), and its Redis
-       keys once readers' cached generation has expired.
+       keys, applied position first. A reader that still has the old generation cached reads
+       its applied position and document in one atomic call (`query_api.redis_source`): it
+       finds no applied position, reads PostgreSQL this once and forgets the cached
+       generation, so nothing waits for the cache to expire.
 
 Readers see the old generation, complete, until the switch, and the new one, complete, after.
 
@@ -26,7 +29,6 @@ it resumes from that event (its progress row stayed there).
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import time
@@ -51,7 +53,6 @@ from readmodels.schema import PROJECTIONS, Projection
 log = logging.getLogger("projector.rebuild")
 
 SWITCH_WAIT_SECONDS = 120.0  # for the live runner to finish its batch
-DROP_GRACE_SECONDS = 2.0  # readers cache the live generation for a second
 
 
 def chosen(names: Sequence[str]) -> list[Projection]:
@@ -74,7 +75,6 @@ class Rebuilt:
     redis_switched: bool
     seconds: float  # from the start of the rebuild to this projection's switch
     loader_rss: int | None = None  # peak RSS of its loader process (bytes), when it had one
-    switched_at: float = 0.0  # perf_counter() when readers moved to the new generation
 
 
 async def rebuild(
@@ -248,7 +248,6 @@ async def _switch(
         live = await checkpoints.read_live(conn, projection.name)
         switched = await checkpoints.switch(conn, live, target.checkpoint)
         redis_switched = await _switch_redis(engine, target)
-        switched_at = time.perf_counter()
     finally:
         await locks.unlock(conn, [live_key])
     log.info("%s now serves generation %d", projection.name, switched.generation)
@@ -259,7 +258,6 @@ async def _switch(
         live.generation,
         redis_switched,
         time.perf_counter() - began,
-        switched_at=switched_at,
     )
 
 
@@ -277,9 +275,9 @@ async def _switch_redis(engine: Engine, target: Target) -> bool:
 async def _drop(
     conn: psycopg.AsyncConnection[Any], engine: Engine, rebuilt: Sequence[Rebuilt]
 ) -> None:
-    """The old generations go: their tables at once (PostgreSQL readers take the generation and
-    the rows in one statement), their Redis keys once readers' cached generation has expired
-    (the grace counted from the last switch)."""
+    """The old generations go: their tables (PostgreSQL readers take the generation and the rows
+    in one statement) and their Redis keys (the applied position first: see the module's
+    docstring, step 4)."""
     timer = _Timer()
     for r in rebuilt:
         async with conn.transaction():
@@ -289,9 +287,6 @@ async def _drop(
     switched = [r for r in rebuilt if r.redis_switched]
     if engine.sink is None or not switched:
         return  # the live runner drops them when it points readers at the new generations
-    last = max(r.switched_at for r in switched)
-    await asyncio.sleep(max(0.0, last + DROP_GRACE_SECONDS - time.perf_counter()))
-    timer.lap("readers' cached generation expired")
     try:
         keys = await engine.sink.drop([(r.projection, r.replaced) for r in switched])
     except REDIS_FAILURES as e:
