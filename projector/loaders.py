@@ -105,10 +105,8 @@ async def load_all(
         return []
     settings = Settings()
     job_plan = plan(settings.rebuild_memory, settings.rebuild_workers)
-    redis = [await bulk.begin(engine, p, g) for p, g in loads]
-    parts = await _parts(engine, loads, upto, redis, loaders=job_plan.parallel)
-    loading = _Loading(engine, loads, parts, on_progress)
     if engine.opened is None:
+        loading = await _cut(engine, loads, upto, job_plan, on_progress)
         while loading.queue:
             part = loading.queue.popleft()
             loaded = await bulk.load_part(
@@ -116,15 +114,35 @@ async def load_all(
             )
             await loading.done(part, loaded, None)
         return loading.reports()
-    started = min(job_plan.parallel, len(parts))
-    log.info(
-        "%d parts, %d loaders, %d events a chunk", len(parts), started, job_plan.chunk
-    )  # fmt: skip
-    job = Job(engine.opened, job_plan.chunk)
-    async with asyncio.TaskGroup() as group:  # one failing cancels (and kills) the others
-        for _ in range(started):
-            group.create_task(_loader(job, loading))
+    job, loaders = Job(engine.opened, job_plan.chunk), list[_Loader]()
+    try:
+        # started first: their imports (half a second each) run while the parts are cut
+        for _ in range(job_plan.parallel):
+            loaders.append(await _Loader.start(job))
+        loading = await _cut(engine, loads, upto, job_plan, on_progress)
+        async with asyncio.TaskGroup() as group:  # one failing cancels (and kills) the others
+            for loader in loaders:
+                group.create_task(loader.serve(loading))
+    finally:
+        for loader in loaders:
+            await loader.stop()
     return loading.reports()
+
+
+async def _cut(
+    engine: Engine,
+    loads: Sequence[tuple[Projection, int]],
+    upto: int,
+    job_plan: Plan,
+    on_progress: Callable[[str, int], None] | None,
+) -> _Loading:
+    """Ready every generation and cut the projections into parts."""
+    redis = [await bulk.begin(engine, p, g) for p, g in loads]
+    parts = await _parts(engine, loads, upto, redis, loaders=job_plan.parallel)
+    log.info(
+        "%d parts, %d loaders, %d events a chunk", len(parts), job_plan.parallel, job_plan.chunk
+    )  # fmt: skip
+    return _Loading(engine, loads, parts, on_progress)
 
 
 async def _parts(
@@ -199,50 +217,68 @@ class _Loading:
         return [Report(self._finished[name], self._rss.get(name)) for name in self._loads]
 
 
-async def _loader(job: Job, loading: _Loading) -> None:
-    """A loader process, loading parts from the queue until none is left."""
-    alive, held = os.pipe()  # the loader reads `alive`; `held` stays here, never written
-    try:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", BOOT, str(alive), pass_fds=(alive,),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-    finally:
-        os.close(alive)
-    assert process.stdin is not None
-    assert process.stdout is not None
-    try:
-        process.stdin.write(pickle.dumps(job))
+class _Loader:
+    """A loader process, as the rebuild sees it: parts go in, outcomes come out."""
+
+    def __init__(self, process: asyncio.subprocess.Process, held: int) -> None:
+        self.process = process
+        self._held = held  # our end of its liveness pipe
+
+    @classmethod
+    async def start(cls, job: Job) -> _Loader:
+        alive, held = os.pipe()  # the loader reads `alive`; `held` stays here, never written
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", BOOT, str(alive), pass_fds=(alive,),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+        except BaseException:
+            os.close(held)
+            raise
+        finally:
+            os.close(alive)
+        loader = cls(process, held)
+        loader._send(job)
+        return loader
+
+    def _send(self, message: Job | bulk.Part) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(pickle.dumps(message))
+
+    async def serve(self, loading: _Loading) -> None:
+        """Load parts from the queue until none is left, then let the process go."""
+        assert self.process.stdin is not None
         while loading.queue:
             part = loading.queue.popleft()
-            process.stdin.write(pickle.dumps(part))
-            await process.stdin.drain()
-            loaded, rss = await _answer(process, part, loading.told(part))
+            self._send(part)
+            await self.process.stdin.drain()
+            loaded, rss = await self._answer(part, loading.told(part))
             await loading.done(part, loaded, rss)
-        process.stdin.close()  # no more parts: the loader leaves
-        await process.wait()
-    finally:
-        if process.returncode is None:  # cancelled: the rebuild failed elsewhere
-            process.kill()
-            await process.wait()
-        os.close(held)
+        self.process.stdin.close()  # no more parts: the loader leaves
+        await self.process.wait()
 
+    async def _answer(
+        self, part: bulk.Part, tell: Callable[[int], None]
+    ) -> tuple[bulk.PartLoaded, int]:
+        assert self.process.stdout is not None
+        error = None
+        while line := await self.process.stdout.readline():
+            told = json.loads(line)
+            if "events" in told:
+                tell(told["events"])
+            elif "loaded" in told:
+                return bulk.PartLoaded(**told["loaded"]), told["peak_rss"]
+            elif "error" in told:
+                error = told["error"]
+        code = await self.process.wait()
+        raise RebuildError(f"a loader of {part.projection} failed: {error or f'exit {code}'}")
 
-async def _answer(
-    process: asyncio.subprocess.Process, part: bulk.Part, tell: Callable[[int], None]
-) -> tuple[bulk.PartLoaded, int]:
-    assert process.stdout is not None
-    error = None
-    while line := await process.stdout.readline():
-        told = json.loads(line)
-        if "events" in told:
-            tell(told["events"])
-        elif "loaded" in told:
-            return bulk.PartLoaded(**told["loaded"]), told["peak_rss"]
-        elif "error" in told:
-            error = told["error"]
-    code = await process.wait()
-    raise RebuildError(f"a loader of {part.projection} failed: {error or f'exit {code}'}")
+    async def stop(self) -> None:
+        """Once served, or when the rebuild failed elsewhere (then it is killed)."""
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        os.close(self._held)
 
 
 def main() -> None:
