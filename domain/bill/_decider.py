@@ -1,7 +1,7 @@
 """The state and decider of bills: see `domain.bill`."""
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import assert_never
 
@@ -21,7 +21,7 @@ from domain.bill._messages import (
     DeleteBill,
     ReleaseBill,
 )
-from domain.decider import Decider, existing
+from domain.decider import Decider, existing, replace
 from domain.enums import PaymentType
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError
 from domain.patch import patched

@@ -1,6 +1,6 @@
 """The state and decider of categories: see `domain.category`."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import assert_never
 
 from domain import validation
@@ -18,7 +18,7 @@ from domain.category._messages import (
     DeleteCategory,
     DetachProduct,
 )
-from domain.decider import Decider, existing
+from domain.decider import Decider, existing, replace
 from domain.errors import ConflictError, NotFoundError
 from domain.patch import Unset
 

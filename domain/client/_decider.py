@@ -1,6 +1,6 @@
 """The state and decider of clients: see `domain.client`."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import assert_never
 
 from domain import validation
@@ -23,7 +23,7 @@ from domain.client._messages import (
     PersonalDataErased,
     RemoveAddress,
 )
-from domain.decider import Decider, existing
+from domain.decider import Decider, existing, replace
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError
 from domain.patch import UNSET, patched
 

@@ -2,12 +2,12 @@
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import assert_never
 
 from domain import validation
-from domain.decider import Decider, existing
+from domain.decider import Decider, existing, replace
 from domain.enums import DeliveryMethod, Status
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError
 from domain.order._messages import (

@@ -7,10 +7,10 @@ to the product stream in the same append as the line.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from decimal import Decimal
 
 from domain import product, validation
+from domain.decider import replace
 from domain.decision import Each, One, Read, Spec, decide_each, held, located, lookup, merged, on
 from domain.decision import sent as sent_ids
 from domain.errors import RuleViolationError

@@ -1,11 +1,11 @@
 """The state and decider of products: see `domain.product`."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import assert_never
 
 from domain import validation
-from domain.decider import Decider, existing
+from domain.decider import Decider, existing, replace
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError, RuleViolationError
 from domain.patch import patched
 from domain.product._messages import (
