@@ -21,10 +21,11 @@ from domain.bill._messages import (
     DeleteBill,
     ReleaseBill,
 )
-from domain.decider import Decider, existing, replace
+from domain.decider import Decider, existing
 from domain.enums import PaymentType
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError
 from domain.patch import patched
+from domain.records import replace
 
 KIND = "bill"
 NUMBER_MAX_LENGTH = 50

@@ -18,9 +18,10 @@ from domain.category._messages import (
     DeleteCategory,
     DetachProduct,
 )
-from domain.decider import Decider, existing, replace
+from domain.decider import Decider, existing
 from domain.errors import ConflictError, NotFoundError
 from domain.patch import Unset
+from domain.records import replace
 
 KIND = "category"
 NAME_MAX_LENGTH = 100

@@ -23,9 +23,10 @@ from domain.client._messages import (
     PersonalDataErased,
     RemoveAddress,
 )
-from domain.decider import Decider, existing, replace
+from domain.decider import Decider, existing
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError
 from domain.patch import UNSET, patched
+from domain.records import replace
 
 KIND = "client"
 NAME_MAX_LENGTH = 100

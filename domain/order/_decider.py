@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import assert_never
 
 from domain import validation
-from domain.decider import Decider, existing, replace
+from domain.decider import Decider, existing
 from domain.enums import DeliveryMethod, Status
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError
 from domain.order._messages import (
@@ -29,6 +29,7 @@ from domain.order._messages import (
     RemoveOrderLine,
 )
 from domain.patch import UNSET, patched
+from domain.records import replace
 
 KIND = "order"
 OPEN = frozenset({Status.PENDING, Status.IN_PROGRESS})

@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from domain import product, validation
-from domain.decider import replace
 from domain.decision import Each, One, Read, Spec, decide_each, held, located, lookup, merged, on
 from domain.decision import sent as sent_ids
 from domain.errors import RuleViolationError
@@ -27,6 +26,7 @@ from domain.order._decider import (
 from domain.order._messages import AddOrderLine, ChangeOrderLine, RemoveOrderLine
 from domain.patch import UNSET, Unset, patched, pick
 from domain.product import ProductCommand, ProductState, ReleaseStock, ReserveStock
+from domain.records import replace
 
 ORDER_DETAIL = "order_detail"  # the locator: line id_key -> the stream of the order holding it
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import assert_never
 
 from domain import validation
-from domain.decider import Decider, existing, replace
+from domain.decider import Decider, existing
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError, RuleViolationError
 from domain.patch import patched
 from domain.product._messages import (
@@ -27,6 +27,7 @@ from domain.product._messages import (
     StockReserved,
     StockSold,
 )
+from domain.records import replace
 
 KIND = "product"
 NAME_MAX_LENGTH = 200

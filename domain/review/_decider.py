@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from domain import validation
-from domain.decider import Decider, existing, replace
+from domain.decider import Decider, existing
 from domain.errors import ConflictError, NotFoundError
 from domain.patch import patched
+from domain.records import replace
 from domain.review._messages import (
     ChangeReview,
     CreateReview,

@@ -8,7 +8,7 @@ import pytest
 from domain import category, validation
 from domain.catalogue import BY_KIND, aggregate_of
 from domain.category import CategoryCreated, CategoryEvent, CategoryRenamed, CategoryState
-from domain.decider import Decider, existing, fold, replace
+from domain.decider import Decider, existing, fold
 from domain.errors import (
     ConflictError,
     DomainError,
@@ -18,6 +18,7 @@ from domain.errors import (
     StreamCorruptedError,
 )
 from domain.patch import UNSET, Unset, patched, pick
+from domain.records import replace
 from domain.streams import parse_stream_id, stream_id
 
 
