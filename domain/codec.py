@@ -25,6 +25,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 from domain.catalogue import EVENT_CLASSES
 from domain.errors import EventSchemaError
 from domain.events import Event
+from domain.records import slot_setters
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.type_name: cls for cls in EVENT_CLASSES}
 
@@ -76,14 +77,20 @@ def _decoder(type_name: str) -> tuple[frozenset[str], Callable[[Mapping[str, Any
 
 def _compiled(cls: type[Event]) -> Callable[[Mapping[str, Any]], Event]:
     """The decoding of `cls`, written out as one function: each field read, checked and
-    converted in field order (the first wrong field is the one named), then `cls` built."""
+    converted in field order (the first wrong field is the one named), then the event built."""
     hints = get_type_hints(cls)
     names = [f.name for f in fields(cls)]
     env: dict[str, Any] = {"cls": cls, "wrong": _wrong, "number": _number}
     lines = []
     for n, name in enumerate(names):
         lines += [f"v{n} = data[{name!r}]", *_reading(f"v{n}", hints[name], env)]
-    lines.append(f"return cls({', '.join(f'v{n}' for n in range(len(names)))})")
+    setters = slot_setters(cls)
+    if setters is None:
+        lines.append(f"return cls({', '.join(f'v{n}' for n in range(len(names)))})")
+    else:  # stored straight into its slots (`domain.records`)
+        env |= {"new": object.__new__} | {f"set_{n}": setters[name] for n, name in enumerate(names)}
+        lines += ["event = new(cls)", *(f"set_{n}(event, v{n})" for n in range(len(names)))]
+        lines.append("return event")
     function = f"decode_{cls.__name__}"
     source = f"def {function}(data):\n" + "".join(f"    {line}\n" for line in lines)
     exec(source, env)  # noqa: S102 -- source made of our own classes' field names, never of data
