@@ -2,9 +2,10 @@
 state cache and the projector's stream cache, so that loading a stream reads only its tail.
 
 A snapshot is written under the fingerprint of the code that folded it: the source of the
-aggregate's decider and state, of the shared fold, of the codec and of the upcasters, and each
-of its event types' schema version. Code that folds differently has another fingerprint and
-never reads a snapshot it did not write: it folds from the events, and writes its own.
+aggregate's decider and state, of the shared fold, of the codec, of the records' building
+(`domain.records`) and of the upcasters, and each of its event types' schema version. Code that
+folds differently has another fingerprint and never reads a snapshot it did not write: it folds
+from the events, and writes its own.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 import inspect
 from typing import Any
 
-from domain import codec, decider, upcasters
+from domain import codec, decider, records, upcasters
 from domain.catalogue import BY_KIND, aggregate_of
 from domain.decider import fold
 from eventstore import JSON, StreamTail, Tail
@@ -32,6 +33,7 @@ def fingerprint(kind: str) -> str:
         inspect.getmodule(aggregate.state),
         decider,
         codec,
+        records,
         upcasters,
     }
     for source in sorted(inspect.getsource(m) for m in modules if m is not None):

@@ -137,9 +137,10 @@ def encode(table: Table, change: Change) -> Row:
 
 def row(table: Table, doc: Document, position: int) -> Row:
     """A document as both sinks write it, standing at feed `position`."""
-    filters = tuple(doc[name] for name, _ in table.filters)
-    for (name, kind), value in zip(table.filters, filters, strict=True):
-        _storable(table, name, kind, value)
+    names, ranged = _columns(table)
+    filters = tuple([doc[name] for name in names])
+    for n, kind in ranged:
+        _storable(table, names[n], kind, filters[n])
     return Row(doc["id_key"], orjson.dumps(doc), position, filters)
 
 
@@ -148,6 +149,14 @@ def row(table: Table, doc: Document, position: int) -> Row:
 # projection whose event made it (`runner`). Documents are text and the other filters booleans:
 # PostgreSQL takes any value of those.
 _BOUNDS = {"bigint": 2**63, "integer": 2**31}
+
+
+@functools.cache
+def _columns(table: Table) -> tuple[tuple[str, ...], tuple[tuple[int, str], ...]]:
+    """The names of `table`'s filter columns, and the place and type of its integer ones: what
+    `row` reads of the table, once per row of a rebuild's millions."""
+    names = tuple(name for name, _ in table.filters)
+    return names, tuple((n, kind) for n, (_, kind) in enumerate(table.filters) if kind in _BOUNDS)
 
 
 def _storable(table: Table, name: str, kind: str, value: Any) -> None:

@@ -60,13 +60,19 @@ class Table:
     # index shapes: each tuple of filter fields gets its own sorted set per value combination
     shapes: tuple[tuple[str, ...], ...]
     projection: str  # the projection that owns the table (its keys carry that one's hash tag)
-    # each shape's fields with their place in `filters` (what `index_names_of` reads per row)
-    _shaped: tuple[tuple[tuple[str, int], ...], ...] = field(init=False, repr=False, compare=False)
+    # each shape's index name as a format of the filter values by place ("client_id={0}"): what
+    # `index_names_of` fills per row
+    _formats: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         place = {name: n for n, (name, _) in enumerate(self.filters)}
-        shaped = tuple(tuple((f, place[f]) for f in shape) for shape in self.shapes)
-        object.__setattr__(self, "_shaped", shaped)
+        formats = (":".join(f"{f}={{{place[f]}}}" for f in shape) for shape in self.shapes)
+        object.__setattr__(self, "_formats", tuple(formats))
+
+    def __hash__(self) -> int:
+        # A table keys the loaders' rows once per stream: the hash of every field would walk its
+        # entity's whole declaration each time. Its name is enough: equal tables have equal names.
+        return hash(self.name)
 
     @classmethod
     def of(cls, entity: Entity, projection: str) -> Table:
@@ -91,8 +97,8 @@ class Table:
     def index_names_of(self, filters: tuple[Any, ...]) -> list[str]:
         """`index_names` from the document's filter values, in the order of `filters`."""
         # the same names as `index_names`, without a dict per row (a rebuild writes millions)
-        shaped = (":".join(f"{f}={index_value(filters[n])}" for f, n in s) for s in self._shaped)
-        return ["all", *shaped]
+        values = [str(v) if type(v) is int else index_value(v) for v in filters]  # ids, mostly
+        return ["all", *[shape.format(*values) for shape in self._formats]]
 
     def shape_key(self, generation: int, filters: dict[str, Any]) -> str:
         """The sorted set serving a query with exactly these filters (all, when none)."""
@@ -117,6 +123,9 @@ class Projection:
     name: str
     stream_type: str  # the events it reads: those of this stream kind
     tables: tuple[Table, ...]
+
+    def __hash__(self) -> int:
+        return hash(self.name)  # as a table's: a cache key once per stream in a rebuild
 
 
 PROJECTIONS: tuple[Projection, ...] = tuple(

@@ -1,7 +1,7 @@
 """The state and decider of bills: see `domain.bill`."""
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import assert_never
 
@@ -25,6 +25,7 @@ from domain.decider import Decider, existing
 from domain.enums import PaymentType
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError
 from domain.patch import patched
+from domain.records import replace
 
 KIND = "bill"
 NUMBER_MAX_LENGTH = 50

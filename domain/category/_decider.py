@@ -1,6 +1,6 @@
 """The state and decider of categories: see `domain.category`."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import assert_never
 
 from domain import validation
@@ -21,6 +21,7 @@ from domain.category._messages import (
 from domain.decider import Decider, existing
 from domain.errors import ConflictError, NotFoundError
 from domain.patch import Unset
+from domain.records import replace
 
 KIND = "category"
 NAME_MAX_LENGTH = 100

@@ -1,6 +1,6 @@
 """The state and decider of clients: see `domain.client`."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import assert_never
 
 from domain import validation
@@ -26,6 +26,7 @@ from domain.client._messages import (
 from domain.decider import Decider, existing
 from domain.errors import ConflictError, InvalidCommandError, NotFoundError
 from domain.patch import UNSET, patched
+from domain.records import replace
 
 KIND = "client"
 NAME_MAX_LENGTH = 100

@@ -2,7 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import assert_never
 
@@ -29,6 +29,7 @@ from domain.order._messages import (
     RemoveOrderLine,
 )
 from domain.patch import UNSET, patched
+from domain.records import replace
 
 KIND = "order"
 OPEN = frozenset({Status.PENDING, Status.IN_PROGRESS})

@@ -7,7 +7,6 @@ to the product stream in the same append as the line.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from decimal import Decimal
 
 from domain import product, validation
@@ -27,6 +26,7 @@ from domain.order._decider import (
 from domain.order._messages import AddOrderLine, ChangeOrderLine, RemoveOrderLine
 from domain.patch import UNSET, Unset, patched, pick
 from domain.product import ProductCommand, ProductState, ReleaseStock, ReserveStock
+from domain.records import replace
 
 ORDER_DETAIL = "order_detail"  # the locator: line id_key -> the stream of the order holding it
 

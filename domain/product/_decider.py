@@ -1,6 +1,6 @@
 """The state and decider of products: see `domain.product`."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import assert_never
 
@@ -27,6 +27,7 @@ from domain.product._messages import (
     StockReserved,
     StockSold,
 )
+from domain.records import replace
 
 KIND = "product"
 NAME_MAX_LENGTH = 200

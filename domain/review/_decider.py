@@ -1,12 +1,13 @@
 """The state and decider of reviews: see `domain.review`."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import assert_never
 
 from domain import validation
 from domain.decider import Decider, existing
 from domain.errors import ConflictError, NotFoundError
 from domain.patch import patched
+from domain.records import replace
 from domain.review._messages import (
     ChangeReview,
     CreateReview,

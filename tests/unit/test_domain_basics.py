@@ -1,5 +1,6 @@
 """The shared pieces: the decider shape, stream ids, PUT patches, field rules, errors."""
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -17,6 +18,7 @@ from domain.errors import (
     StreamCorruptedError,
 )
 from domain.patch import UNSET, Unset, patched, pick
+from domain.records import replace
 from domain.streams import parse_stream_id, stream_id
 
 
@@ -34,6 +36,34 @@ def test_a_decider_is_three_plain_values() -> None:
     )
 
     assert fold(counter, counter.decide(5, 3)) == 3
+
+
+def test_replace_copies_a_state_as_dataclasses_replace_does() -> None:
+    state = CategoryState(1, "A", active_products=frozenset({3}))
+
+    renamed = replace(state, name="B")
+
+    assert renamed == dataclasses.replace(state, name="B") == CategoryState(1, "B", frozenset({3}))
+    assert state == CategoryState(1, "A", frozenset({3}))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        renamed.name = "C"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="colour"):
+        replace(state, colour="red")  # type: ignore[call-arg]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Range:
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise ValueError("low above high")
+
+
+def test_replace_still_runs_a_post_init_check() -> None:
+    with pytest.raises(ValueError, match="low above high"):
+        replace(_Range(1, 2), low=3)
 
 
 def test_an_event_before_its_entitys_creation_is_a_corrupt_stream() -> None:

@@ -93,6 +93,34 @@ def test_malformed_stored_data_is_a_schema_error(type_name: str, data: dict[str,
         decode(type_name, data)
 
 
+@pytest.mark.parametrize(
+    ("type_name", "data", "message"),
+    [
+        ("ProductDeactivated", {"id_key": 1, "extra": 2},
+         "ProductDeactivated expects fields ['id_key'], got ['extra', 'id_key']"),
+        ("ProductDeactivated", {"id_key": True}, "ProductDeactivated: expected int, got True"),
+        ("ProductChanged", {"id_key": "1", "name": 2, "price": 1.5},
+         "ProductChanged: expected int, got '1'"),  # the first wrong field, in field order
+        ("ProductChanged", {"id_key": 1, "name": "x", "price": 1.5},
+         "ProductChanged: expected str, got 1.5"),
+        ("ReviewCreated", {"id_key": 1, "product_id": 2, "rating": "5", "comment": None},
+         "ReviewCreated: expected float, got '5'"),
+        ("OrderStatusChanged", {"id_key": 1, "status": 9, "previous_status": 1},
+         "OrderStatusChanged: 9 is not a valid Status"),
+        ("BillDeleted", {"id_key": 1, "bill_number": None}, "BillDeleted: expected str, got None"),
+        ("OrderDeleted", {"id_key": 1, "line_ids": [1, True]},
+         "OrderDeleted: expected int, got True"),
+    ],
+)  # fmt: skip
+def test_a_schema_error_names_what_was_expected_and_what_was_stored(
+    type_name: str, data: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(EventSchemaError) as refused:
+        decode(type_name, data)
+
+    assert str(refused.value) == message
+
+
 def decode_stored(type_name: str, schema_version: int, data: dict[str, Any]) -> Event:
     """What every read path does with a stored event: upcast, then decode."""
     return decode(type_name, upcast(type_name, schema_version, dict(data)))

@@ -3,10 +3,13 @@ pipelines that touch several of its keys are legal on Redis Cluster."""
 
 from __future__ import annotations
 
+import itertools
+
+import pytest
 from redis.crc import key_slot
 
 from readmodels.keys import applied_key, generation_pattern, live_generation_key
-from readmodels.schema import PROJECTIONS
+from readmodels.schema import PROJECTIONS, TABLES, Table
 
 
 def _slot(key: str) -> int:
@@ -44,3 +47,18 @@ def test_projections_and_generations_hash_apart() -> None:
     slots = {_slot(applied_key(p.name, g)) for p in PROJECTIONS for g in (1, 2)}
     assert len(slots) == 2 * len(PROJECTIONS)
     assert live_generation_key("products") == "rm:live:products"  # read alone: untagged
+
+
+def test_a_rows_index_names_spell_ids_as_digits_and_booleans_as_0_or_1() -> None:
+    names = TABLES["products"].index_names_of((3, True))
+
+    assert names == ["all", "category_id=3", "active=1", "category_id=3:active=1"]
+
+
+@pytest.mark.parametrize("table", TABLES.values(), ids=lambda table: table.name)
+def test_a_rows_index_names_are_its_documents(table: Table) -> None:
+    fields = [name for name, _ in table.filters]
+    for values in itertools.product([7, 0, True, False, None], repeat=len(fields)):
+        assert table.index_names_of(values) == table.index_names(
+            dict(zip(fields, values, strict=True))
+        )
