@@ -45,14 +45,22 @@ for i = 3, #ARGV do
   local names, doc = string.sub(row, b + 1, c - 1), string.sub(row, c + 1)
   local seen = not empty and redis.call('HGET', pos_key, id)
   if not seen or pos > tonumber(seen) then
-    local new, old = {}, {}
-    for name in string.gmatch(names, '%S+') do new[name] = true end
     -- sets are written with pos and dropped before it: no pos, no sets to leave
     local held = seen and redis.call('HGET', sets_key, id)
-    if held then
+    if not held then
+      -- a new document (every one of a bulk load): its sets, no tables to compare them by
+      for name in string.gmatch(names, '%S+') do
+        redis.call('ZADD', prefix .. 'idx:' .. name, id, id)
+      end
+    elseif held ~= names then
+      local new, old = {}, {}
+      for name in string.gmatch(names, '%S+') do new[name] = true end
       for name in string.gmatch(held, '%S+') do
         old[name] = true
         if not new[name] then redis.call('ZREM', prefix .. 'idx:' .. name, id) end
+      end
+      for name in pairs(new) do
+        if not old[name] then redis.call('ZADD', prefix .. 'idx:' .. name, id, id) end
       end
     end
     if doc == '' then
@@ -60,10 +68,7 @@ for i = 3, #ARGV do
       redis.call('HDEL', sets_key, id)
     else
       redis.call('SET', prefix .. 'doc:' .. id, doc)
-      for name in pairs(new) do
-        if not old[name] then redis.call('ZADD', prefix .. 'idx:' .. name, id, id) end
-      end
-      redis.call('HSET', sets_key, id, names)
+      if held ~= names then redis.call('HSET', sets_key, id, names) end
     end
     redis.call('HSET', pos_key, id, pos)
     written = written + 1
