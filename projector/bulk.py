@@ -160,13 +160,12 @@ async def begin(engine: Engine, projection: Projection, generation: int) -> bool
 
 
 async def split(
-    engine: Engine, projection: Projection, generation: int, upto: int, *, redis: bool, size: int
+    engine: Engine, projection: Projection, generation: int, upto: int, *, redis: bool, parts: int
 ) -> list[Part]:
-    """The projection's streams cut into parts of about `size` events (at least one part, and
-    no stream left out: the first part starts at the beginning, each ends where the next one
-    starts, the last at the end)."""
-    total = sum(r.events for r in await engine.store.stream_ranges(projection.stream_type, 1))
-    runs = await engine.store.stream_ranges(projection.stream_type, max(1, -(-total // size)))
+    """The projection's streams cut into at most `parts` parts of about as many events (at least
+    one part, and no stream left out: the first part starts at the beginning, each ends where
+    the next one starts, the last at the end)."""
+    runs = await engine.store.stream_ranges(projection.stream_type, parts)
     starts = [None, *(r.first for r in runs[1:])]
     stops = [*starts[1:], None]
     counts = [r.events for r in runs] or [0]

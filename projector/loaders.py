@@ -161,9 +161,9 @@ async def _parts(
     size = max(1, -(-sum(totals) // (loaders * PARTS_PER_LOADER)))
     parts = [
         part
-        for (projection, generation), loaded in zip(loads, redis, strict=True)
+        for (projection, generation), loaded, total in zip(loads, redis, totals, strict=True)
         for part in await bulk.split(engine, projection, generation, upto, redis=loaded,
-                                     size=size)
+                                     parts=max(1, -(-total // size)))
     ]  # fmt: skip
     return sorted(parts, key=lambda p: p.events, reverse=True)
 
