@@ -51,10 +51,14 @@ _ENTRIES = (
     " FROM events e LEFT JOIN feed f USING (global_position)"
     " WHERE e.stream_id = ANY(%s) AND e.version <= %s ORDER BY e.stream_id, e.version"
 )
+# Each event's feed position is looked up by its own (a probe of feed's unique index), not
+# joined: a join hashes the whole feed for every run read, so a rebuild cut into n runs would
+# scan the whole history n times.
 _BY_STREAM = (
-    "SELECT e.stream_id, e.version, f.feed_position, e.event_type, e.schema_version, e.data"
-    " FROM events e LEFT JOIN feed f USING (global_position)"
-    " WHERE e.stream_type = %(type)s{bounds} ORDER BY e.stream_id, e.version"
+    "SELECT e.stream_id, e.version,"
+    " (SELECT f.feed_position FROM feed f WHERE f.global_position = e.global_position),"
+    " e.event_type, e.schema_version, e.data"
+    " FROM events e WHERE e.stream_type = %(type)s{bounds} ORDER BY e.stream_id, e.version"
 )
 # the bounds of a run of a type's streams: a range of the (stream_id, version) index
 _FROM, _BEFORE = " AND e.stream_id >= %(start)s", " AND e.stream_id < %(stop)s"
