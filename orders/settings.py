@@ -17,6 +17,12 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def _cores() -> int:
+    """The cores this process may run on (Linux knows its affinity; elsewhere, the machine's)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -80,10 +86,10 @@ class Settings(BaseSettings):
     # reads at a time and how many run at once, never the result (streams are not kept)
     rebuild_memory: int = Field(default=1 << 30, ge=256 << 20, alias="ORDERS_REBUILD_MEMORY")
     # a rebuild's loader processes: one per core folds on every core (each part of a projection
-    # is Python, one core per process); fewer leaves cores to the live services meanwhile
-    rebuild_workers: int = Field(
-        default_factory=lambda: os.cpu_count() or 1, ge=1, alias="ORDERS_REBUILD_WORKERS"
-    )
+    # is Python, one core per process); fewer leaves cores to the live services meanwhile. The
+    # cores this process may run on, not the machine's (a container pinned to a few of them);
+    # the memory budget caps them too (`projector.loaders.plan`)
+    rebuild_workers: int = Field(default_factory=_cores, ge=1, alias="ORDERS_REBUILD_WORKERS")
 
     @property
     def checkpoints_path(self) -> Path:
