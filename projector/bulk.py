@@ -185,10 +185,7 @@ async def load_part(
     projection = next(p for p in PROJECTIONS if p.name == part.projection)
     spent = Spent()
     async with engine.store.connection() as conn:
-        progress = checkpoints.Checkpoint(
-            projection.name, checkpoints.Slot.REBUILD, part.generation, 0
-        )
-        writer = _Writer(engine, conn, progress, redis=part.redis)
+        writer = _Writer(engine, conn, _waiting(projection, part.generation), redis=part.redis)
         try:
             folder = Folder(projection, part.upto)
             events, rows = await _copy(engine, folder, writer, part, chunk, spent=spent,
@@ -216,10 +213,9 @@ async def finish(
         return await _left_to_the_runner(engine, projection, generation, poison)
     feed_hash = await engine.store.feed_hash(upto) if upto else None
     async with engine.store.connection() as conn, conn.transaction():
-        progress = checkpoints.Checkpoint(projection.name, checkpoints.Slot.REBUILD, generation, 0)
         for table in projection.tables:
             await pg_sink.end_load(conn, table, generation)
-        await checkpoints.move(conn, [progress], upto, feed_hash)
+        await checkpoints.move(conn, [_waiting(projection, generation)], upto, feed_hash)
     redis = bool(parts) and all(p.redis for p in parts)
     if engine.sink is not None and redis:
         try:
@@ -231,9 +227,14 @@ async def finish(
     return Loaded(projection.name, generation, upto, events, rows, redis)
 
 
+def _waiting(projection: Projection, generation: int) -> checkpoints.Checkpoint:
+    """The rebuild checkpoint of a generation being loaded: at 0 until `finish` moves it."""
+    return checkpoints.Checkpoint(projection.name, checkpoints.Slot.REBUILD, generation, 0)
+
+
 class CannotApplyError(Exception):
     """Decoding, folding or rendering a stream raised for a reason of the event's own (not the
-    store's, Redis's or the load's writes): the projection is left to the runner (`load`)."""
+    store's, Redis's or the load's writes): the projection is left to the runner (`finish`)."""
 
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
