@@ -78,7 +78,7 @@ async def _reads_per_second(engine: Engine, seconds: float) -> float:
     table = TABLES["products"]
     raw: Any = await engine.redis.get(live_generation_key("products"))
     generation = 1 if raw is None else int(raw)
-    held: list[Any] = await engine.redis.zrange(table.shape_key(generation, {}), 0, -1)
+    held: list[Any] = await engine.redis.hkeys(f"{table.redis_prefix(generation)}docs")
     ids = [int(i) for i in held]
     source = RedisSource(engine.redis)
     rnd = random.Random(7)

@@ -27,7 +27,7 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import psycopg
@@ -36,6 +36,7 @@ from redis.asyncio import Redis
 from loadtest.ledger import Erasure, Tally, Write
 from loadtest.scan import every_value, found
 from orders.consistency import position_of
+from readmodels.keys import table_contents
 from readmodels.schema import PROJECTIONS, applied_key, live_generation_key
 
 OPEN_STATUSES = {1, 2}  # pending, in progress: their lines hold reserved units
@@ -84,7 +85,8 @@ async def postgres_snapshot(database_url: str) -> Snapshot:
 
 
 async def redis_snapshot(redis_url: str) -> tuple[Shown, dict[str, set[int]]]:
-    """The documents readers see in Redis, and every index set (named without its generation)."""
+    """The documents readers see in Redis (None: indexed, missing), and each index's ids, by
+    table and index name (without the generation)."""
     docs: Shown = {}
     indexes: dict[str, set[int]] = {}
     redis = Redis.from_url(redis_url)
@@ -93,15 +95,10 @@ async def redis_snapshot(redis_url: str) -> tuple[Shown, dict[str, set[int]]]:
             raw = await redis.get(live_generation_key(projection.name))
             generation = 1 if raw is None else int(raw)
             for table in projection.tables:
-                prefix = table.redis_prefix(generation)
-                async for key in redis.scan_iter(match=f"{prefix}idx:*"):
-                    name = f"{table.name}:{key.decode().removeprefix(prefix)}"
-                    members = cast("list[bytes]", await redis.zrange(key, 0, -1))
-                    indexes[name] = {int(i) for i in members}
-                ids = sorted(indexes.get(f"{table.name}:idx:all", set()))
-                keys = [f"{prefix}doc:{i}" for i in ids]
-                found = cast("list[bytes | None]", await redis.mget(keys) if ids else [])
-                docs[table.name] = dict(zip(ids, found, strict=True))
+                held, by_name = await table_contents(redis, table.redis_prefix(generation))
+                listed = by_name.get("all", set())
+                docs[table.name] = {i: held.get(i) for i in sorted(listed | held.keys())}
+                indexes.update({f"{table.name}:{n}": ids for n, ids in by_name.items()})
     finally:
         await redis.aclose()
     return docs, indexes

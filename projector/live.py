@@ -196,7 +196,7 @@ async def reload(
     projection's lock, so they stand still at the checkpoint). Readers ignore the generation in
     Redis from the first step (its applied position goes first) to the last (it comes back)."""
     generation = checkpoint.generation
-    await sink.drop([(projection, generation)])
+    await sink.clear(projection, generation)
     loaded = 0
     async with conn.transaction():
         for table in projection.tables:

@@ -1,9 +1,9 @@
-"""The Redis sink: documents, their `pos` and their index sets, written by a script that skips
+"""The Redis sink: documents, their `pos` and their index entries, written by a script that skips
 any document already at the same or a newer feed position, so that a replayed, retried or late
 batch never moves a key back; then the generation's applied position, only ever forward.
 
 Each script call is atomic for its documents: a reader sees a document together with its index
-memberships. The applied position is set in a separate call after every document call of the
+entries. The applied position is set in a separate call after every document call of the
 batch has succeeded (a pipeline keeps running after a failed command, so it cannot be trusted
 to stop there). A script builds its keys from a prefix it is given; every key of a projection's
 generation carries the same hash tag (`readmodels.keys`), so on Redis Cluster they share a slot,
@@ -20,62 +20,100 @@ from redis.exceptions import NoScriptError
 
 from orders.redis_client import AnyRedis, queue_evalsha
 from projector.changes import Row
-from readmodels.keys import mget
+from readmodels.keys import ID_DIGITS, TABLE_KEYS, generation_pattern, mget
 from readmodels.schema import Projection, Table, applied_key, live_generation_key
 
 DOCS_PER_CALL = 500  # bounds how long one script call holds Redis
 CALLS_PER_PIPELINE = 8
+SCAN_COUNT = 1000  # keys per SCAN step, and per UNLINK of what it found
 
 # KEYS[1]: the table's `pos` hash (it routes the call on a cluster); ARGV[1]: the table's key
 # prefix in the generation; ARGV[2]: "1" when the generation is known to be empty
-# (a bulk load: nothing to compare or unlink); then one document per argument, packed as
-# "<id>\t<position>\t<index names, space-separated>\t<JSON>" (JSON "" deletes; JSON never holds
-# a raw tab, and it comes last anyway). One argument per document keeps the client's cost of
-# sending a batch low; the split costs Redis less than the arguments would cost the client.
-WRITE = """
+# (a bulk load: nothing to compare, and the documents' entries go in a few commands); then one
+# document per argument, packed as "<id>\t<position>\t<index names, space-separated>\t<JSON>"
+# (JSON "" deletes; JSON never holds a raw tab, and it comes last anyway). One argument per
+# document keeps the client's cost of sending a batch low; the split costs Redis less than the
+# arguments would cost the client. The layout: `readmodels.keys`.
+# A document's member of the table's `index`, as `readmodels.keys.index_member` spells it.
+MEMBER = f"""
+local function member(name, id)
+  return name .. '\\0' .. string.rep('0', {ID_DIGITS} - #id) .. id
+end
+"""
+WRITE = (
+    MEMBER
+    + """
 local prefix, empty = ARGV[1], ARGV[2] == '1'
-local pos_key, sets_key = prefix .. 'pos', prefix .. 'sets'
+local docs_key, pos_key = prefix .. 'docs', prefix .. 'pos'
+local sets_key, index = prefix .. 'sets', prefix .. 'index'
+local function each(command, key, list)  -- one command per slice: unpack has a stack limit
+  for i = 1, #list, 4000 do
+    redis.call(command, key, unpack(list, i, math.min(i + 3999, #list)))
+  end
+end
+local docs, positions, sets, entries = {}, {}, {}, {}
 local written = 0
 for i = 3, #ARGV do
   local row = ARGV[i]
   local a = string.find(row, '\t', 1, true)
   local b = string.find(row, '\t', a + 1, true)
   local c = string.find(row, '\t', b + 1, true)
-  local id, pos = string.sub(row, 1, a - 1), tonumber(string.sub(row, a + 1, b - 1))
+  local id, pos = string.sub(row, 1, a - 1), string.sub(row, a + 1, b - 1)
   local names, doc = string.sub(row, b + 1, c - 1), string.sub(row, c + 1)
-  local seen = not empty and redis.call('HGET', pos_key, id)
-  if not seen or pos > tonumber(seen) then
-    -- sets are written with pos and dropped before it: no pos, no sets to leave
-    local held = seen and redis.call('HGET', sets_key, id)
-    if not held then
-      -- a new document (every one of a bulk load): its sets, no tables to compare them by
+  if empty then
+    -- a bulk load: gathered here, written below in a few commands
+    positions[#positions + 1] = id
+    positions[#positions + 1] = pos
+    if doc ~= '' then
+      docs[#docs + 1] = id
+      docs[#docs + 1] = doc
+      sets[#sets + 1] = id
+      sets[#sets + 1] = names
       for name in string.gmatch(names, '%S+') do
-        redis.call('ZADD', prefix .. 'idx:' .. name, id, id)
-      end
-    elseif held ~= names then
-      local new, old = {}, {}
-      for name in string.gmatch(names, '%S+') do new[name] = true end
-      for name in string.gmatch(held, '%S+') do
-        old[name] = true
-        if not new[name] then redis.call('ZREM', prefix .. 'idx:' .. name, id) end
-      end
-      for name in pairs(new) do
-        if not old[name] then redis.call('ZADD', prefix .. 'idx:' .. name, id, id) end
+        entries[#entries + 1] = 0
+        entries[#entries + 1] = member(name, id)
       end
     end
-    if doc == '' then
-      redis.call('DEL', prefix .. 'doc:' .. id)
-      redis.call('HDEL', sets_key, id)
-    else
-      redis.call('SET', prefix .. 'doc:' .. id, doc)
-      if held ~= names then redis.call('HSET', sets_key, id, names) end
-    end
-    redis.call('HSET', pos_key, id, pos)
     written = written + 1
+  else
+    local seen = redis.call('HGET', pos_key, id)
+    if not seen or tonumber(pos) > tonumber(seen) then
+      -- sets are written with pos and dropped before it: no pos, no sets to leave
+      local held = seen and redis.call('HGET', sets_key, id)
+      if not held then
+        for name in string.gmatch(names, '%S+') do
+          redis.call('ZADD', index, 0, member(name, id))
+        end
+      elseif held ~= names then
+        local new, old = {}, {}
+        for name in string.gmatch(names, '%S+') do new[name] = true end
+        for name in string.gmatch(held, '%S+') do
+          old[name] = true
+          if not new[name] then redis.call('ZREM', index, member(name, id)) end
+        end
+        for name in pairs(new) do
+          if not old[name] then redis.call('ZADD', index, 0, member(name, id)) end
+        end
+      end
+      if doc == '' then
+        redis.call('HDEL', docs_key, id)
+        redis.call('HDEL', sets_key, id)
+      else
+        redis.call('HSET', docs_key, id, doc)
+        if held ~= names then redis.call('HSET', sets_key, id, names) end
+      end
+      redis.call('HSET', pos_key, id, pos)
+      written = written + 1
+    end
   end
 end
+each('HSET', docs_key, docs)
+each('HSET', sets_key, sets)
+each('ZADD', index, entries)
+each('HSET', pos_key, positions)
 return written
 """
+)
 
 # KEYS: applied keys; ARGV[1] position. Each only forward.
 MARK_APPLIED = """
@@ -84,36 +122,6 @@ for _, key in ipairs(KEYS) do
   if to > tonumber(redis.call('GET', key) or -1) then redis.call('SET', key, ARGV[1]) end
 end
 return #KEYS
-"""
-
-# KEYS[1] the hash to walk, a table's `pos` or `sets` in a generation (naming it routes the call
-# to the node holding the generation's slot); ARGV[1] the table's key prefix, ARGV[2] cursor,
-# ARGV[3] 'pos' or 'sets'. One HSCAN step of that hash: the documents of the ids in `pos`, or the
-# sorted sets named in `sets`, are unlinked. Those are all of the generation's keys but the two
-# hashes (an emptied sorted set is gone already), so a drop visits the generation's own keys, not
-# the whole keyspace. Returns
-# the next cursor and how many keys went.
-DROP = """
-local prefix, cursor, field = ARGV[1], ARGV[2], ARGV[3]
-local found = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', 1000)
-local entries, doomed, seen = found[2], {}, {}
-for i = 1, #entries, 2 do
-  if field == 'pos' then
-    doomed[#doomed + 1] = prefix .. 'doc:' .. entries[i]
-  else
-    for name in string.gmatch(entries[i + 1], '%S+') do
-      if not seen[name] then
-        seen[name] = true
-        doomed[#doomed + 1] = prefix .. 'idx:' .. name
-      end
-    end
-  end
-end
-local gone = 0
-for i = 1, #doomed, 1000 do
-  gone = gone + redis.call('UNLINK', unpack(doomed, i, math.min(i + 999, #doomed)))
-end
-return {found[1], gone}
 """
 
 # KEYS[1] live key; ARGV[1] generation. Returns the generation it replaced (0: none).
@@ -136,7 +144,6 @@ class RedisSink:
         self._write = redis.register_script(WRITE)
         self._mark = redis.register_script(MARK_APPLIED)
         self._promote = redis.register_script(PROMOTE)
-        self._drop = redis.register_script(DROP)
 
     async def write(
         self, generation: int, rows_by_table: dict[Table, list[Row]], *, empty: bool = False
@@ -203,10 +210,6 @@ class RedisSink:
         elif keys:
             await self._mark(keys=keys, args=[position])
 
-    async def forget_applied(self, projection: Projection, generation: int) -> None:
-        """Readers stop trusting the generation's Redis documents (before they are reloaded)."""
-        await self.redis.delete(applied_key(projection.name, generation))
-
     async def promote(self, projection: Projection, generation: int) -> int:
         """Point readers at `generation`; returns the generation they read before (0: none)."""
         held = await self._promote(keys=[live_generation_key(projection.name)], args=[generation])
@@ -218,36 +221,35 @@ class RedisSink:
         await self.write(generation, {table: list(rows)}, empty=True)
 
     async def drop(self, generations: Sequence[tuple[Projection, int]]) -> int:
-        """Delete every key of some projections' generations: their applied positions first
-        (readers let go), their `pos` hashes last (what `may_hold` looks at), everything else in
-        between by a script that walks the generation's own hashes inside Redis (the keys never
-        travel; the cost is the generation's keys, whatever else the keyspace holds). Returns
-        how many keys went."""
-        for projection, generation in generations:
-            await self.forget_applied(projection, generation)
-        generations = [(p, g) for p, g in generations if await self.may_hold(p, g)]
+        """Delete some projections' generations: a few keys per table (`readmodels.keys`), in
+        one UNLINK per generation with its applied position, so a reader sees all of it or
+        none, and Redis frees the documents in its background thread. Returns how many keys
+        went."""
         dropped = 0
-        for projection, number in generations:  # one hash slot each: every call stays on one node
-            prefixes = [t.redis_prefix(number) for t in projection.tables]
-            for prefix in prefixes:
-                for field in ("pos", "sets"):
-                    cursor: bytes | int | str = b"0"
-                    while True:
-                        walked = [f"{prefix}{field}"]
-                        cursor, n = await self._drop(keys=walked, args=[prefix, cursor, field])
-                        dropped += int(n)
-                        if cursor in (b"0", 0, "0"):
-                            break
-            dropped += await self.redis.unlink(
-                *(f"{p}{k}" for p in prefixes for k in ("sets", "pos"))
-            )
+        for projection, generation in generations:  # one hash slot each: one node per call
+            prefixes = [t.redis_prefix(generation) for t in projection.tables]
+            doomed = [applied_key(projection.name, generation)]
+            doomed += [f"{prefix}{key}" for prefix in prefixes for key in TABLE_KEYS]
+            dropped += await self.redis.unlink(*doomed)
         return dropped
 
-    async def may_hold(self, projection: Projection, generation: int) -> bool:
-        """Whether any key of the generation may exist: every document is written with its
-        `pos` entry, and `drop` removes the `pos` hashes last."""
-        keys = [f"{t.redis_prefix(generation)}pos" for t in projection.tables]
-        return bool(await self.redis.exists(*keys))
+    async def clear(self, projection: Projection, generation: int) -> int:
+        """Delete every key of a generation, whatever layout wrote it: a reload's first step.
+        `drop` first (readers let go at once), then whatever else matches the generation's
+        pattern: after a layout change, the older layout's keys. Returns how many keys went.
+        The SCAN walks the whole keyspace, which holds a few keys per table and generation
+        but for a generation written in layout 1 (a key per document), and a reload is rare."""
+        dropped = await self.drop([(projection, generation)])
+        pattern = generation_pattern(projection.name, generation)
+        doomed: list[bytes] = []
+        async for key in self.redis.scan_iter(match=pattern, count=SCAN_COUNT):
+            doomed.append(key)
+            if len(doomed) == SCAN_COUNT:
+                dropped += await self.redis.unlink(*doomed)
+                doomed.clear()
+        if doomed:
+            dropped += await self.redis.unlink(*doomed)
+        return dropped
 
 
 def _int(raw: bytes | str | None) -> int | None:

@@ -1,6 +1,7 @@
 """One round trip for many requests: the Redis reads a worker starts in the same event-loop turn
-go to Redis together: the document gets merged into one MGET, the calls of a script into one
-run of it (next to the MGET in a pipeline when there are both).
+go to Redis together: the plain gets (live generations, applied positions) merged into one
+MGET, the calls of a script (a document, a page) into one run of it, in one pipeline when there
+are several.
 
 Under load a worker has dozens of requests in flight, and each command costs the Redis client far
 more CPU than the bytes it moves; coalescing them is what keeps the hot path near a bare

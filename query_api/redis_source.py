@@ -1,7 +1,8 @@
 """The hot path: documents and their indexes in Redis, as the projector wrote them.
 
-A GET one is one MGET of the projection's applied position and the document, coalesced with the
-other reads in flight (`batching.py`). A page is one script run: the applied position, the index
+A GET one is one script call that reads the projection's applied position and the document
+together, coalesced with the other reads in flight into one run (`batching.py`). A page is one
+script run too: the applied position, the index
 range and the documents, read atomically and joined into the JSON array inside Redis. The live
 generation of each projection is cached for a second, so it costs no round trip on most reads.
 
@@ -27,35 +28,56 @@ log = logging.getLogger("query_api.redis")
 GENERATION_SECONDS = 1.0  # how long a live generation read from Redis is trusted
 PAUSE_SECONDS = 1.0  # after a Redis failure, how long reads go straight to PostgreSQL
 
-# Pages, run together (see batching.py): for each page, KEYS applied position and index (one
-# hash slot: the projection's generation's, like the documents the script reads by prefix); ARGV
-# first rank, last rank, document key prefix. A page's result is {applied} when the projection's
-# documents are not complete (nothing to serve), {applied, size} when the index is empty,
-# {applied, size, body} with body false when a document the index names is gone.
-PAGE_SCRIPT = """
-local pages = {}
+# Documents by id, run together (see batching.py): for each, KEYS applied position and the
+# table's `docs` hash (one hash slot: the projection's generation's); ARGV the id. Its result is
+# {applied, document} (either may be nil), read atomically.
+ONE_SCRIPT = """
+local found = {}
 for p = 0, #KEYS / 2 - 1 do
     local applied = redis.call('GET', KEYS[2 * p + 1])
-    local index = KEYS[2 * p + 2]
-    local first, last, prefix = ARGV[3 * p + 1], ARGV[3 * p + 2], ARGV[3 * p + 3]
+    found[p + 1] = {applied, applied and redis.call('HGET', KEYS[2 * p + 2], ARGV[p + 1])}
+end
+return found
+"""
+
+# Pages, run together (see batching.py): for each page, KEYS applied position, the table's
+# `index` and its `docs` hash (one hash slot); ARGV index name, first rank, last rank (in the
+# index). The index's entries are one range of the table's `index` (`readmodels.keys`): where it
+# starts and how long it is are two counts in the skip list, O(log n) each, and the page one
+# range by rank from there. A page's result is {applied} when the projection's documents are not
+# complete (nothing to serve), {applied, size} when the index is empty, {applied, size, body}
+# with body false when a document the index names is gone.
+PAGE_SCRIPT = """
+local pages = {}
+for p = 0, #KEYS / 3 - 1 do
+    local applied = redis.call('GET', KEYS[3 * p + 1])
+    local index, docs = KEYS[3 * p + 2], KEYS[3 * p + 3]
+    local name = ARGV[3 * p + 1]
+    local first, last = tonumber(ARGV[3 * p + 2]), tonumber(ARGV[3 * p + 3])
     local page
     if not applied then
         page = {false}
     else
-        local size = redis.call('ZCARD', index)
-        local ids = size > 0 and redis.call('ZRANGE', index, first, last) or {}
+        local low = name .. '\\0'
+        local size = redis.call('ZLEXCOUNT', index, '[' .. low, '(' .. name .. '\\1')
+        last = math.min(last, size - 1)
         if size == 0 then
             page = {applied, 0}
-        elseif #ids == 0 then
+        elseif first > last then
             page = {applied, size, '[]'}
         else
-            for i = 1, #ids do ids[i] = prefix .. ids[i] end
-            local docs = redis.call('MGET', unpack(ids))
-            local whole = true
-            for i = 1, #docs do
-                if not docs[i] then whole = false end
+            local start = redis.call('ZLEXCOUNT', index, '-', '(' .. low)
+            local members = redis.call('ZRANGE', index, start + first, start + last)
+            local ids = {}
+            for i = 1, #members do
+                ids[i] = string.match(members[i], '^0*(%d+)$', #low + 1)
             end
-            page = {applied, size, whole and ('[' .. table.concat(docs, ',') .. ']') or false}
+            local found = redis.call('HMGET', docs, unpack(ids))
+            local whole = true
+            for i = 1, #found do
+                if not found[i] then whole = false end
+            end
+            page = {applied, size, whole and ('[' .. table.concat(found, ',') .. ']') or false}
         end
     end
     pages[p + 1] = page
@@ -74,6 +96,7 @@ class RedisSource:
     ) -> None:
         self._redis = redis
         self._batch = RedisBatch(redis)
+        self._one_script = self._batch.script(ONE_SCRIPT)
         self._page_script = self._batch.script(PAGE_SCRIPT)
         self._generation_seconds = generation_seconds
         self._pause_seconds = pause_seconds
@@ -113,9 +136,8 @@ class RedisSource:
     async def _one(self, table: Table, id_key: int) -> Read | None:
         projection = PROJECTION_OF[table.name].name
         generation = await self._generation(projection)
-        applied, doc = await self._batch.mget(
-            applied_key(projection, generation), f"{table.redis_prefix(generation)}doc:{id_key}"
-        )
+        keys = [applied_key(projection, generation), f"{table.redis_prefix(generation)}docs"]
+        applied, doc = await self._batch.run(self._one_script, keys, [id_key])
         if applied is None:  # flushed, being reloaded, or a generation no longer live
             self._generations.pop(projection, None)
         if applied is None or doc is None:
@@ -126,10 +148,9 @@ class RedisSource:
         table = page.table
         projection = PROJECTION_OF[table.name].name
         generation = await self._generation(projection)
-        index = table.shape_key(generation, dict(page.filters))
-        keys = [applied_key(projection, generation), index]
-        prefix = f"{table.redis_prefix(generation)}doc:"
-        args = [page.skip, page.skip + page.limit - 1, prefix]
+        prefix = table.redis_prefix(generation)
+        keys = [applied_key(projection, generation), f"{prefix}index", f"{prefix}docs"]
+        args = [table.index_name(dict(page.filters)), page.skip, page.skip + page.limit - 1]
         found = await self._batch.run(self._page_script, keys, args, weight=page.limit)
         if found[0] is None:  # flushed, being reloaded, or a generation no longer live
             self._generations.pop(projection, None)

@@ -19,21 +19,24 @@ how far it has applied the feed (moved in the same transaction as the rows).
 
 Redis, per table and generation (prefix `rm:{<projection>:g<generation>}:<table>:`, spelled by
 `readmodels.keys`, whose hash tag keeps a generation in one Redis Cluster slot):
-    doc:<id_key>          the document's JSON bytes, exactly as served
+    docs                  hash id_key -> the document's JSON bytes, exactly as served
     pos                   hash id_key -> feed position of the document (or of its deletion), so
                           a late or replayed write never moves a key back
-    idx:all               sorted set of every id_key (score = id_key)
-    idx:<f>=<v>[:<f>=<v>] sorted sets for each index shape below (score = id_key)
-    sets                  hash id_key -> the index names (after `idx:`) the document is in,
-                          space-separated: the projector's own bookkeeping, so that a document
-                          that changes its filter values leaves its old sets (not for readers)
+    index                 sorted set, every score 0, of `<index name>\0<id_key, zero-padded>`:
+                          each document once under `all` and once per index shape below,
+                          named `<f>=<v>[:<f>=<v>]`; an index is one lexicographic range of it,
+                          in id order
+    sets                  hash id_key -> the index names the document is in, space-separated:
+                          the projector's own bookkeeping, so that a document that changes its
+                          filter values leaves its old entries (not for readers)
 `rm:live:<projection>` holds the live generation (the query API reads it; absent = 1).
-`rm:{<projection>:g<generation>}:applied` is the feed position up to which the Redis documents of
-that generation are written (set after them): what read-your-writes waits for on the Redis path,
-as `projection_checkpoints.position` is on the PostgreSQL path. While it is absent, the Redis
-documents of that generation are incomplete (never written, flushed, or being reloaded from
-PostgreSQL) and must not be served: readers go to PostgreSQL. `rm:live` only ever names a
-generation whose applied position has reached the PostgreSQL checkpoint it was switched at.
+`rm:{<projection>:g<generation>}:applied:v<layout>` is the feed position up to which the Redis
+documents of that generation are written (set after them): what read-your-writes waits for on
+the Redis path, as `projection_checkpoints.position` is on the PostgreSQL path. While it is
+absent, the Redis documents of that generation are incomplete (never written, flushed, being
+reloaded from PostgreSQL, or written in an older layout) and must not be served: readers go to
+PostgreSQL. `rm:live` only ever names a generation whose applied position has reached the
+PostgreSQL checkpoint it was switched at.
 
 Positions are feed positions (`feed.feed_position`), not the events' global positions.
 """
@@ -57,7 +60,7 @@ class Table:
     entity: Entity  # whose documents the table holds
     name: str  # the resource path without slash: "order_details"
     filters: tuple[tuple[str, str], ...]  # (field, PostgreSQL type) the query API filters on
-    # index shapes: each tuple of filter fields gets its own sorted set per value combination
+    # index shapes: each tuple of filter fields gets an index per value combination
     shapes: tuple[tuple[str, ...], ...]
     projection: str  # the projection that owns the table (its keys carry that one's hash tag)
     # each shape's index name as a format of the filter values by place ("client_id={0}"): what
@@ -90,7 +93,7 @@ class Table:
         return keys.table_prefix(self.projection, self.name, generation)
 
     def index_names(self, doc: dict[str, Any]) -> list[str]:
-        """The sorted sets of a document, as the part of their key after `idx:`."""
+        """The indexes a document is in, by name."""
         shaped = (":".join(f"{f}={index_value(doc[f])}" for f in s) for s in self.shapes)
         return ["all", *shaped]
 
@@ -100,15 +103,14 @@ class Table:
         values = [str(v) if type(v) is int else index_value(v) for v in filters]  # ids, mostly
         return ["all", *[shape.format(*values) for shape in self._formats]]
 
-    def shape_key(self, generation: int, filters: dict[str, Any]) -> str:
-        """The sorted set serving a query with exactly these filters (all, when none)."""
-        prefix = self.redis_prefix(generation)
+    def index_name(self, filters: dict[str, Any]) -> str:
+        """The index serving a query with exactly these filters (`all`, when none)."""
         if not filters:
-            return f"{prefix}idx:all"
+            return "all"
         shape = tuple(f for f, _ in self.filters if f in filters)
         if shape not in self.shapes:
             raise KeyError(f"no index of {self.name} for filters {sorted(filters)}")
-        return prefix + "idx:" + ":".join(f"{f}={index_value(filters[f])}" for f in shape)
+        return ":".join(f"{f}={index_value(filters[f])}" for f in shape)
 
 
 def index_value(value: Any) -> str:

@@ -19,7 +19,8 @@ from psycopg import sql
 from redis.asyncio import Redis
 
 from eventstore import EventStore
-from readmodels.schema import PROJECTIONS, Table, live_generation_key
+from readmodels.keys import table_contents
+from readmodels.schema import PROJECTIONS, live_generation_key
 
 PROJECTOR_REDIS_DB = 12  # the projector tests' own Redis database, flushed before each test
 
@@ -83,29 +84,14 @@ async def redis_docs(redis: Redis) -> Docs:
     for projection in PROJECTIONS:
         generation = await redis_generation(redis, projection.name)
         for table in projection.tables:
-            prefix = table.redis_prefix(generation)
-            ids = [int(i) for i in await redis.zrange(f"{prefix}idx:all", 0, -1)]
-            docs = await redis.mget([f"{prefix}doc:{i}" for i in ids]) if ids else []
-            out[table.name] = dict(zip(ids, docs, strict=True))
-            await _check_indexes(redis, table, generation, out[table.name])
+            docs, indexes = await table_contents(redis, table.redis_prefix(generation))
+            expected: dict[str, set[int]] = {}
+            for id_key, doc in docs.items():
+                for name in table.index_names(orjson.loads(doc)):
+                    expected.setdefault(name, set()).add(id_key)
+            assert indexes == expected, f"indexes of {table.name} differ from its documents"
+            out[table.name] = docs
     return out
-
-
-async def _check_indexes(
-    redis: Redis, table: Table, generation: int, docs: dict[int, bytes]
-) -> None:
-    """Each index set holds exactly the documents whose fields name it."""
-    prefix = table.redis_prefix(generation)
-    expected: dict[str, set[int]] = {}
-    for id_key, doc in docs.items():
-        assert doc is not None, f"{table.name} {id_key} is indexed but has no document"
-        for name in table.index_names(orjson.loads(doc)):
-            expected.setdefault(f"{prefix}idx:{name}", set()).add(id_key)
-    held = {
-        key.decode(): {int(i) for i in await redis.zrange(key, 0, -1)}
-        async for key in redis.scan_iter(match=f"{prefix}idx:*")
-    }
-    assert held == expected, f"indexes of {table.name} differ from its documents"
 
 
 def digest(docs: Docs) -> str:

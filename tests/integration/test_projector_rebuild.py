@@ -54,9 +54,10 @@ async def _read_redis(redis: Redis, table: str, id_key: int) -> bytes | bool | N
     projection = next(p.name for p in PROJECTIONS if TABLES[table] in p.tables)
     raw = await redis.get(live_generation_key(projection))
     generation = 1 if raw is None else int(raw)
-    applied, doc = await redis.mget(
-        applied_key(projection, generation), f"{TABLES[table].redis_prefix(generation)}doc:{id_key}"
-    )
+    async with redis.pipeline(transaction=True) as pipe:  # both at once, as its script reads
+        pipe.get(applied_key(projection, generation))
+        pipe.hget(f"{TABLES[table].redis_prefix(generation)}docs", str(id_key))
+        applied, doc = await pipe.execute()
     return False if applied is None else doc
 
 

@@ -16,6 +16,7 @@ from orders.embedded import _redis_binary
 from orders.settings import Settings
 from projector import live
 from projector.engine import Engine, open_engine
+from readmodels.keys import generation_prefix
 from readmodels.schema import PROJECTIONS, applied_key
 from tests.keys import MASTER
 from tests.projection import (
@@ -55,7 +56,7 @@ async def test_redis_that_lost_a_generation_is_not_read_until_reloaded(
     await live.follow(engine)
     assert engine.redis is not None
     products = PROJECTIONS[1]
-    await engine.redis.delete(f"{products.tables[0].redis_prefix(1)}doc:1")  # lost a key...
+    await engine.redis.hdel(f"{products.tables[0].redis_prefix(1)}docs", "1")  # lost one...
     await engine.redis.delete(applied_key(products.name, 1))  # ...and its applied position
 
     await live.follow(engine)
@@ -87,6 +88,36 @@ def own_redis(tmp_path: Path) -> object:
     server.start()
     yield server
     server.stop()
+
+
+async def test_a_generation_written_in_the_older_layout_is_reloaded_and_its_keys_removed(
+    shop: Shop, engine: Engine
+) -> None:
+    """Layout 1 (a key per document, a sorted set per index value, an unversioned applied
+    position) is never read: the generation is reloaded, and its old keys go."""
+    scenario = Scenario(shop)
+    await scenario.round()
+    await live.follow(engine)
+    assert engine.redis is not None
+    products = next(p for p in PROJECTIONS if p.name == "products")
+    prefix = products.tables[0].redis_prefix(1)
+    legacy = [
+        f"{prefix}doc:1",
+        f"{prefix}idx:all",
+        f"{prefix}idx:active=1",
+        f"{generation_prefix(products.name, 1)}applied",
+    ]
+    await engine.redis.set(legacy[0], b'{"id_key":1,"name":"layout 1"}')
+    await engine.redis.zadd(legacy[1], {"1": 1})
+    await engine.redis.zadd(legacy[2], {"1": 1})
+    await engine.redis.set(legacy[3], 10**6)
+    await engine.redis.delete(applied_key(products.name, 1))  # as layout 1 had no such key
+
+    await live.follow(engine)
+
+    assert await engine.redis.exists(*legacy) == 0
+    assert await engine.redis.get(applied_key(products.name, 1)) is not None
+    assert await redis_docs(engine.redis) == await scenario.expected()
 
 
 async def test_writes_made_while_redis_is_down_reach_postgresql_then_redis_when_it_is_back(
@@ -154,8 +185,8 @@ async def test_redis_ahead_of_postgresql_is_replaced_by_what_postgresql_holds(
     await scenario.round()
     await live.follow(engine)
     assert engine.redis is not None
-    stale = f"{PROJECTIONS[0].tables[0].redis_prefix(1)}doc:999"
-    await engine.redis.set(stale, b'{"id_key":999,"name":"from another life"}')
+    docs = f"{PROJECTIONS[0].tables[0].redis_prefix(1)}docs"
+    await engine.redis.hset(docs, "999", b'{"id_key":999,"name":"from another life"}')
     await engine.redis.hset(f"{PROJECTIONS[0].tables[0].redis_prefix(1)}pos", "999", 10**9)
     for projection in PROJECTIONS:
         await engine.redis.set(applied_key(projection.name, 1), 10**9)
@@ -165,5 +196,5 @@ async def test_redis_ahead_of_postgresql_is_replaced_by_what_postgresql_holds(
     head = (await engine.store.feed_status()).head
     for projection in PROJECTIONS:
         assert await engine.redis.get(applied_key(projection.name, 1)) == str(head).encode()
-    assert await engine.redis.get(stale) is None
+    assert await engine.redis.hget(docs, "999") is None
     assert await redis_docs(engine.redis) == await scenario.expected()

@@ -8,7 +8,14 @@ import itertools
 import pytest
 from redis.crc import key_slot
 
-from readmodels.keys import applied_key, generation_pattern, live_generation_key
+from readmodels.keys import (
+    TABLE_KEYS,
+    applied_key,
+    generation_pattern,
+    index_entry,
+    index_member,
+    live_generation_key,
+)
 from readmodels.schema import PROJECTIONS, TABLES, Table
 
 
@@ -22,11 +29,7 @@ def test_every_key_of_a_generation_shares_the_slot_of_its_applied_position() -> 
             slot = _slot(applied_key(projection.name, generation))
             for table in projection.tables:
                 prefix = table.redis_prefix(generation)
-                filters = {f: 1 for f, _ in table.filters}
-                keys = [f"{prefix}doc:42", f"{prefix}pos", f"{prefix}sets", f"{prefix}idx:all"]
-                keys += [
-                    table.shape_key(generation, {f: filters[f] for f in s}) for s in table.shapes
-                ]
+                keys = [f"{prefix}{k}" for k in TABLE_KEYS]
                 assert {_slot(k) for k in keys} == {slot}, (projection.name, table.name)
 
 
@@ -47,6 +50,19 @@ def test_projections_and_generations_hash_apart() -> None:
     slots = {_slot(applied_key(p.name, g)) for p in PROJECTIONS for g in (1, 2)}
     assert len(slots) == 2 * len(PROJECTIONS)
     assert live_generation_key("products") == "rm:live:products"  # read alone: untagged
+
+
+def test_an_index_is_one_range_of_its_tables_index_in_id_order() -> None:
+    """Members sort by index name, then by id as a number (the ids are zero-padded), and no
+    index's range takes in another's: `a=1` ends before `a=10` begins."""
+    entries = [("a=1", 10), ("a=10", 2), ("a=1", 9), ("all", 2**63 - 1), ("a=1", 100), ("all", 0)]
+    members = sorted(index_member(name, id_key) for name, id_key in entries)
+
+    assert [index_entry(m) for m in members] == [
+        ("a=1", 9), ("a=1", 10), ("a=1", 100), ("a=10", 2), ("all", 0), ("all", 2**63 - 1)
+    ]  # fmt: skip
+    in_a1 = [m for m in members if b"a=1\0" <= m < b"a=1\1"]
+    assert [index_entry(m)[1] for m in in_a1] == [9, 10, 100]
 
 
 def test_a_rows_index_names_spell_ids_as_digits_and_booleans_as_0_or_1() -> None:
