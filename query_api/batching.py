@@ -11,7 +11,8 @@ MGET, or its script), so what it reads together stays consistent. A failure reac
 of the batch, and each one then asks PostgreSQL.
 
 A script run through here is written for it: it takes its calls' KEYS and ARGV concatenated (a
-fixed number of each per call) and returns one result per call, in order.
+fixed number of each per call) and returns one result per call, in order, or `width` values per
+call in one flat list (a flat reply is cheaper to parse than one list per call).
 
 On Redis Cluster a command's keys must share a slot: the gets are merged into one MGET per slot
 and a script's calls into one run per slot (the keys a request reads together share a hash tag,
@@ -42,6 +43,7 @@ MAX_WEIGHT = 1000
 class Script:
     source: str
     sha: str
+    width: int  # values per call in its flat result (1: one result per call)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +54,21 @@ class _Call:
     weight: int = 1
 
 
+@dataclass(slots=True)
+class _Run:
+    script: Script
+    slot: int
+    calls: list[_Call]
+    weight: int = 0  # the calls' summed weight
+
+
 @dataclass
 class _Batch:
     gets: list[_Call]
-    runs: list[tuple[Script, int, list[_Call]]]  # script, slot, calls
+    runs: list[_Run]
 
     def futures(self) -> list[asyncio.Future[Any]]:
-        return [c.future for c in self.gets] + [c.future for _, _, r in self.runs for c in r]
+        return [c.future for c in self.gets] + [c.future for r in self.runs for c in r.calls]
 
 
 class RedisBatch:
@@ -68,8 +78,8 @@ class RedisBatch:
         self._next = _Batch([], [])
         self._sending: set[asyncio.Task[None]] = set()
 
-    def script(self, source: str) -> Script:
-        return Script(source, self._redis.register_script(source).sha)
+    def script(self, source: str, *, width: int = 1) -> Script:
+        return Script(source, self._redis.register_script(source).sha, width)
 
     async def mget(self, *keys: str) -> list[Any]:
         """The values of `keys` (None for a missing key)."""
@@ -84,11 +94,12 @@ class RedisBatch:
         future = self._enqueue()
         slot = self._slot(keys[0]) if keys else 0
         runs = self._next.runs
-        last = next((c for s, n, c in reversed(runs) if s == script and n == slot), None)
-        if last is None or sum(c.weight for c in last) + weight > MAX_WEIGHT:
-            last = []
-            runs.append((script, slot, last))
-        last.append(_Call(keys, args, future, weight))
+        last = next((r for r in reversed(runs) if r.script is script and r.slot == slot), None)
+        if last is None or last.weight + weight > MAX_WEIGHT:
+            last = _Run(script, slot, [])
+            runs.append(last)
+        last.calls.append(_Call(keys, args, future, weight))
+        last.weight += weight
         return await future
 
     def _slot(self, key: str) -> int:
@@ -130,10 +141,12 @@ class RedisBatch:
         for get in batch.gets:
             _settle(get.future, found[start : start + len(get.keys)])
             start += len(get.keys)
-        for (script, _, calls), result in zip(batch.runs, results, strict=True):
+        for run, result in zip(batch.runs, results, strict=True):
             if isinstance(result, NoScriptError):  # Redis restarted or flushed its scripts
-                result = await self._load_and_run(script, calls)  # noqa: PLW2901
-            for call, value in zip(calls, _spread(result, len(calls)), strict=True):
+                result = await self._load_and_run(run.script, run.calls)  # noqa: PLW2901
+            for call, value in zip(
+                run.calls, _spread(result, len(run.calls), run.script.width), strict=True
+            ):
                 _settle(call.future, value)
 
     async def _execute(self, batch: _Batch) -> tuple[list[Any], list[Any]]:
@@ -144,13 +157,20 @@ class RedisBatch:
         if not batch.runs and len(by_slot) <= 1:
             keys = next(iter(by_slot.values()), [])
             return (await self._redis.mget(keys) if keys else []), []
+        if not by_slot and len(batch.runs) == 1:  # most turns: one script's calls, no pipeline
+            run = batch.runs[0]
+            keys, args = _arguments(run.calls)
+            try:
+                return [], [await self._redis.evalsha(run.script.sha, len(keys), *keys, *args)]
+            except NoScriptError as e:
+                return [], [e]
         async with self._redis.pipeline(transaction=False) as pipe:
             for (
                 keys
             ) in by_slot.values():  # the command, not the method the cluster's pipeline blocks
                 pipe.execute_command("MGET", *keys)
-            for script, _, calls in batch.runs:
-                queue_evalsha(pipe, script.sha, *_arguments(calls))
+            for run in batch.runs:
+                queue_evalsha(pipe, run.script.sha, *_arguments(run.calls))
             results: list[Any] = await pipe.execute(raise_on_error=False)
         values: dict[str, Any] = {}
         for keys, found in zip(by_slot.values(), results, strict=False):
@@ -175,11 +195,14 @@ def _arguments(calls: list[_Call]) -> tuple[list[Any], list[Any]]:
     return keys, [arg for call in calls for arg in call.args]
 
 
-def _spread(result: Any, calls: int) -> list[Any]:
-    """One value per call: the script's list of results, or its error for each."""
+def _spread(result: Any, calls: int, width: int) -> list[Any]:
+    """One value per call: the script's results (`width` of them a call, as a list), or its
+    error for each."""
     if isinstance(result, Exception):
         return [result] * calls
-    return list(result)
+    if width == 1:
+        return list(result)
+    return [result[i : i + width] for i in range(0, len(result), width)]
 
 
 def _settle(future: asyncio.Future[Any], value: Any) -> None:

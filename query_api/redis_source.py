@@ -30,12 +30,13 @@ PAUSE_SECONDS = 1.0  # after a Redis failure, how long reads go straight to Post
 
 # Documents by id, run together (see batching.py): for each, KEYS applied position and the
 # table's `docs` hash (one hash slot: the projection's generation's); ARGV the id. Its result is
-# {applied, document} (either may be nil), read atomically.
+# applied position, document (either may be nil), read atomically, in one flat list for all.
 ONE_SCRIPT = """
 local found = {}
 for p = 0, #KEYS / 2 - 1 do
     local applied = redis.call('GET', KEYS[2 * p + 1])
-    found[p + 1] = {applied, applied and redis.call('HGET', KEYS[2 * p + 2], ARGV[p + 1])}
+    found[2 * p + 1] = applied
+    found[2 * p + 2] = applied and redis.call('HGET', KEYS[2 * p + 2], ARGV[p + 1])
 end
 return found
 """
@@ -96,7 +97,7 @@ class RedisSource:
     ) -> None:
         self._redis = redis
         self._batch = RedisBatch(redis)
-        self._one_script = self._batch.script(ONE_SCRIPT)
+        self._one_script = self._batch.script(ONE_SCRIPT, width=2)
         self._page_script = self._batch.script(PAGE_SCRIPT)
         self._generation_seconds = generation_seconds
         self._pause_seconds = pause_seconds

@@ -119,10 +119,18 @@ async def test_with_both_stores_down_a_read_is_a_503(servers: object) -> None:
     assert response.headers["retry-after"] == "1"
 
 
-async def test_a_redis_that_forgot_its_scripts_still_serves_lists(
+async def test_a_redis_that_forgot_its_scripts_still_serves_lists_and_documents(
     world: World, projected: Projected, query_api: httpx.AsyncClient
 ) -> None:
-    before = await query_api.get("/products")
+    """Both reads are scripts: alone in a turn (one EVALSHA) and together (one pipeline)."""
+    paths = ["/products", f"/products/{world.product[0]}"]
+    before = [await query_api.get(path) for path in paths]
+    for path, was in zip(paths, before, strict=True):
+        await projected.redis.script_flush()
+        after = await query_api.get(path)
+        assert (after.content, after.headers["x-read-source"]) == (was.content, "redis")
     await projected.redis.script_flush()
-    after = await query_api.get("/products")
-    assert (after.content, after.headers["x-read-source"]) == (before.content, "redis")
+    together = await asyncio.gather(*(query_api.get(path) for path in paths))
+    assert [(r.content, r.headers["x-read-source"]) for r in together] == [
+        (r.content, "redis") for r in before
+    ]
