@@ -15,7 +15,7 @@ from projector.engine import Engine
 from tests.conftest import TEST_DATA
 from tests.shop import Shop
 
-APPENDS = 50
+APPENDS = 300  # enough PostgreSQL CPU to show at the kernel's 10 ms tick, whatever the timing
 
 
 async def test_a_step_of_appends_costs_one_event_each_and_some_wal(

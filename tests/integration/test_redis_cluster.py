@@ -32,6 +32,7 @@ from tests.integration.test_projector_rebuild import (  # noqa: F401 - run here,
 )
 from tests.integration.test_projector_redis import (  # noqa: F401 - run here, on the cluster
     test_a_flushed_redis_is_repopulated_from_postgresql,
+    test_a_generation_written_in_the_older_layout_is_reloaded_and_its_keys_removed,
     test_redis_ahead_of_postgresql_is_replaced_by_what_postgresql_holds,
 )
 from tests.integration.test_query_reads import (  # noqa: F401 - run here, on the cluster
