@@ -237,8 +237,9 @@ class RedisSink:
         """Delete every key of a generation, whatever layout wrote it: a reload's first step.
         `drop` first (readers let go at once), then whatever else matches the generation's
         pattern: after a layout change, the older layout's keys. Returns how many keys went.
-        The SCAN walks the whole keyspace, which holds a few keys per table and generation
-        but for a generation written in layout 1 (a key per document), and a reload is rare."""
+        The SCAN walks this Redis's whole keyspace (the queue's and the rate limiter's keys too,
+        when they share it): a cost per reload, which is rare (Redis flushed, lost or far
+        behind), never per write or per rebuild."""
         dropped = await self.drop([(projection, generation)])
         pattern = generation_pattern(projection.name, generation)
         doomed: list[bytes] = []
