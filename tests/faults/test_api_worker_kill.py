@@ -114,36 +114,39 @@ async def test_a_worker_killed_mid_request_leaves_whole_appends_and_retries_appe
     workers = len(cluster.api_workers())
     assert workers >= 2  # the server's supervisor replaces a killed worker
     ledger = Ledger()
-    async with client(cluster.command_url) as api:
-        for _ in range(rounds(1, 5)):
+    for _ in range(rounds(1, 5)):
+        # closed before the lines go: a kept-alive connection of its own would be counted as a
+        # request in flight, and the kill would wait for the server to drop it (about 30 s, as
+        # long as the lines' own timeout, which then failed a survivor's line now and again)
+        async with client(cluster.command_url) as api:
             product, orders = await orders_for_one_product(api, IN_FLIGHT)
-            lines = [
-                Write(str(uuid.uuid4()), "POST", "/order_details",
-                      {"order_id": order, "product_id": product, "quantity": 2})
-                for order in orders
-            ]  # fmt: skip
-            ledger.writes += lines
-            answers, in_flight = await kill_a_worker_mid_append(cluster, lines, product)
+        lines = [
+            Write(str(uuid.uuid4()), "POST", "/order_details",
+                  {"order_id": order, "product_id": product, "quantity": 2})
+            for order in orders
+        ]  # fmt: skip
+        ledger.writes += lines
+        answers, in_flight = await kill_a_worker_mid_append(cluster, lines, product)
 
-            pairs = list(zip(lines, answers, strict=True))
-            failed = [w for w, a in pairs if isinstance(a, Exception)]
-            done = [(w, a) for w, a in pairs if isinstance(a, httpx.Response)]
-            assert 1 <= len(failed) <= in_flight, answers  # the killed worker's, no others
-            assert all(a.status_code == 201 for _, a in done), [a.text for _, a in done]
-            for w, a in done:
-                w.status, w.token = a.status_code, a.headers["x-consistency-token"]
-                w.document = a.json()
-            # no failed request left part of an append: all of it (one transaction) or nothing
-            whole = await invariants.writes_are_exactly_once(
-                cluster.database_url, ledger.writes, every_keyed_write=False
-            )
-            assert whole.passed, whole.detail
-            streams = await streams_by_key(cluster.database_url, [w.key for w in lines])
-            for w in lines:
-                assert streams.get(w.key, set()) in (set(), {"order", "product"}), w
+        pairs = list(zip(lines, answers, strict=True))
+        failed = [w for w, a in pairs if isinstance(a, Exception)]
+        done = [(w, a) for w, a in pairs if isinstance(a, httpx.Response)]
+        assert 1 <= len(failed) <= in_flight, answers  # the killed worker's, no others
+        assert all(a.status_code == 201 for _, a in done), [a.text for _, a in done]
+        for w, a in done:
+            w.status, w.token = a.status_code, a.headers["x-consistency-token"]
+            w.document = a.json()
+        # no failed request left part of an append: all of it (one transaction) or nothing
+        whole = await invariants.writes_are_exactly_once(
+            cluster.database_url, ledger.writes, every_keyed_write=False
+        )
+        assert whole.passed, whole.detail
+        streams = await streams_by_key(cluster.database_url, [w.key for w in lines])
+        for w in lines:
+            assert streams.get(w.key, set()) in (set(), {"order", "product"}), w
 
-            cluster.wait_workers(workers)
-            await send_again(cluster, ledger, failed, done)
+        cluster.wait_workers(workers)
+        await send_again(cluster, ledger, failed, done)
 
     once = await invariants.writes_are_exactly_once(
         cluster.database_url, ledger.writes, every_keyed_write=False
