@@ -60,8 +60,10 @@ _BY_STREAM = (
     " e.event_type, e.schema_version, e.data"
     " FROM events e WHERE e.stream_type = %(type)s{bounds} ORDER BY e.stream_id, e.version"
 )
-# the bounds of a run of a type's streams: a range of the (stream_id, version) index
+# the bounds of a run of a type's streams: a range of the (stream_id, version) index. Without
+# them, the index is walked from one end, through the other types' streams on the way.
 _FROM, _BEFORE = " AND e.stream_id >= %(start)s", " AND e.stream_id < %(stop)s"
+_THROUGH = " AND e.stream_id <= %(through)s"
 # A stream type's streams cut into `parts` runs of consecutive ids with about as many events
 # each: (first id, last id, events) per run, in id order. One pass over the type's rows of
 # `streams` (a row per stream, not per event), numbered by the events before each.
@@ -162,14 +164,18 @@ async def read_by_stream(
     *,
     start: str | None = None,
     stop: str | None = None,
+    through: str | None = None,
 ) -> AsyncGenerator[list[tuple[str, StreamEntry]], None]:
-    """Every event of a stream type (of the streams with `start` <= id < `stop` only, where
-    given), ordered by stream and version, `chunk` rows at a time from a server-side cursor:
-    the client holds one chunk, whatever the number of events. The cursor lives in one
-    read-only transaction, which holds back neither writers nor the sequencer (it only waits
-    for transactions that write)."""
-    bounds = ("" if start is None else _FROM) + ("" if stop is None else _BEFORE)
-    params = {"type": stream_type, "start": start, "stop": stop}
+    """Every event of a stream type (of the streams with `start` <= id < `stop` and
+    id <= `through` only, where given), ordered by stream and version, `chunk` rows at a time
+    from a server-side cursor: the client holds one chunk, whatever the number of events. The
+    cursor lives in one read-only transaction, which holds back neither writers nor the
+    sequencer (it only waits for transactions that write)."""
+    bounds = "".join(
+        clause for clause, bound in ((_FROM, start), (_BEFORE, stop), (_THROUGH, through))
+        if bound is not None
+    )  # fmt: skip
+    params = {"type": stream_type, "start": start, "stop": stop, "through": through}
     async with conn.transaction(), conn.cursor(name=f"by_stream_{stream_type}") as cur:
         await cur.execute(_BY_STREAM.format(bounds=bounds), params)
         while rows := await cur.fetchmany(chunk):

@@ -249,27 +249,39 @@ class EventStore:
             return await _pages.read_entries(conn, self.upcast, self.unseal, up_to)
 
     async def read_by_stream(
-        self, stream_type: str, chunk: int, *, start: str | None = None, stop: str | None = None
+        self,
+        stream_type: str,
+        chunk: int,
+        *,
+        start: str | None = None,
+        stop: str | None = None,
+        through: str | None = None,
     ) -> AsyncGenerator[list[tuple[str, StreamEntry]], None]:
-        """Every event of a stream type (of the streams with `start` <= id < `stop`, where
-        given), stream after stream, each in version order with its feed position (None: not
-        sequenced yet), `chunk` events at a time: what a rebuild loads a projection (or a part
-        of it) from, holding one chunk whatever the number of streams. Close it (e.g.
-        `contextlib.aclosing`) when leaving it before its end."""
+        """Every event of a stream type (of the streams with `start` <= id < `stop` and
+        id <= `through`, where given), stream after stream, each in version order with its
+        feed position (None: not sequenced yet), `chunk` events at a time: what a rebuild loads
+        a projection (or a part of it) from, holding one chunk whatever the number of streams.
+        Its cost is the streams in those bounds: give them (`stream_ranges`) when the type is
+        one of several. Close it (e.g. `contextlib.aclosing`) when leaving it before its end."""
         # a connection of its own, not the task's held one (`connection`): a generator that
         # set the task's context variable would leave it set for its caller between chunks
         with translated():
             async with self.pool.connection() as conn:
                 async for entries in _pages.read_by_stream(
-                    conn, self.upcast, self.unseal, stream_type, chunk, start=start, stop=stop
-                ):
+                    conn, self.upcast, self.unseal, stream_type, chunk,
+                    start=start, stop=stop, through=through,
+                ):  # fmt: skip
                     yield entries
 
     async def stream_ranges(self, stream_type: str, parts: int) -> list[StreamRange]:
         """A stream type's streams cut into at most `parts` runs of consecutive ids with about
         as many events each, in id order (none: no stream of the type). A stream created after
         the cut may sort between two runs: a reader that must see every stream reads from one
-        run's first id up to the next one's (`read_by_stream`), the first from the start."""
+        run's first id up to the next one's (`read_by_stream`), the first from the start. One
+        that reads as of a feed position taken before the cut needs no stream sorting outside
+        the runs: such a stream was created after the cut, so none of its events is in the
+        feed up to that position; it reads from the first run's first id through the last
+        run's last, and walks none of the other types' streams."""
         async with connection(self.pool) as conn:
             return await _pages.read_stream_ranges(conn, stream_type, parts)
 

@@ -126,13 +126,15 @@ class Folder:
 @dataclass(frozen=True, slots=True)
 class Part:
     """A run of one projection's streams, ids from `start` (included) up to `stop` (excluded),
-    either end open: what one loader loads on its own, beside the other parts."""
+    the last part's through `through` (included): what one loader loads on its own, beside
+    the other parts. `start` None: the type had no stream at the cut, nothing to read."""
 
     projection: str
     generation: int
     upto: int
     start: str | None
     stop: str | None
+    through: str | None
     events: int  # about how many: what parts are balanced and handed out by
     redis: bool  # Redis is loaded too
 
@@ -163,16 +165,19 @@ async def split(
     engine: Engine, projection: Projection, generation: int, upto: int, *, redis: bool, parts: int
 ) -> list[Part]:
     """The projection's streams cut into at most `parts` parts of about as many events (at least
-    one part, and no stream left out: the first part starts at the beginning, each ends where
-    the next one starts, the last at the end)."""
+    one part, and no stream left out: each part ends where the next one starts). Cut after
+    `upto` was taken, so the first part starts at the type's first stream and the last ends
+    at its last (`EventStore.stream_ranges`): a part reads its own streams, not the other
+    types' around them (a projection of 50 streams read the whole event log)."""
     runs = await engine.store.stream_ranges(projection.stream_type, parts)
-    starts = [None, *(r.first for r in runs[1:])]
-    stops = [*starts[1:], None]
-    counts = [r.events for r in runs] or [0]
+    if not runs:
+        return [Part(projection.name, generation, upto, None, None, None, 0, redis)]
+    stops = [*(r.first for r in runs[1:]), None]
     return [
-        Part(projection.name, generation, upto, start, stop, events, redis)
-        for start, stop, events in zip(starts, stops, counts, strict=True)
-    ]
+        Part(projection.name, generation, upto, run.first, stop,
+             runs[-1].last if stop is None else None, run.events, redis)
+        for run, stop in zip(runs, stops, strict=True)
+    ]  # fmt: skip
 
 
 async def load_part(
@@ -195,8 +200,8 @@ async def load_part(
         finally:
             await writer.abandon()
     log.info(
-        "%s [%s, %s): %d events, %d rows in %s", projection.name, part.start or "",
-        part.stop or "", events, rows,
+        "%s [%s, %s%s: %d events, %d rows in %s", projection.name, part.start or "",
+        part.stop or part.through or "", ")" if part.stop else "]", events, rows,
         ", ".join(f"{what} {seconds:.2f} s" for what, seconds in spent.seconds.items()),
     )  # fmt: skip
     return PartLoaded(events, rows, writer.redis)
@@ -299,8 +304,11 @@ async def _copy(
 ) -> tuple[int, int]:
     """Read, fold and write every stream of the part; (events, rows)."""
     events = rows = 0
+    if part.start is None:
+        return events, rows
     stream_type = folder.projection.stream_type
-    reading = engine.store.read_by_stream(stream_type, chunk, start=part.start, stop=part.stop)
+    reading = engine.store.read_by_stream(stream_type, chunk, start=part.start, stop=part.stop,
+                                          through=part.through)  # fmt: skip
     async with aclosing(reading) as chunks:
         while True:
             with spent("read"):

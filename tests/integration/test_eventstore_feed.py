@@ -236,3 +236,34 @@ async def test_a_stream_type_cut_into_runs_is_read_whole_once_part_by_part(
     streams = [stream for stream, version in read if version == 1]
     assert read == [(s, v) for s in streams for v in range(1, sizes.get(s, 1) + 1)]
     assert await store.stream_ranges("nothing", 4) == []
+
+
+async def test_runs_read_through_the_last_one_hold_every_stream_of_the_cut_and_no_other_type(
+    store: EventStore,
+) -> None:
+    """What a rebuild's parts read: from the first run's first id, each up to the next run's,
+    the last through its own last id. Streams made after the cut are read when they sort
+    between runs and left out past the ends; the other types' never are."""
+    sizes = {f"order-{n}": 1 + n % 5 for n in range(1, 40)}
+    await store.append([
+        StreamAppend(stream, Expect.ANY, [ev(i=i) for i in range(size)])
+        for stream, size in sizes.items()
+    ])  # fmt: skip
+    others = ["client-1", "order_line-1", "product-1"]  # sorting before the orders, and after
+    await store.append([StreamAppend(s, Expect.ANY, [ev(i=0)]) for s in others])
+    runs = await store.stream_ranges("order", 3)
+    assert (runs[0].first, runs[-1].last) == (min(sizes), max(sizes))
+    # after the cut: one between two runs, one before the first and one past the last
+    later = ["order-10a", "order-0", "order-99"]
+    await store.append([StreamAppend(s, Expect.ANY, [ev(i=0)]) for s in later])
+
+    read: list[tuple[str, int]] = []
+    stops = [*(r.first for r in runs[1:]), None]
+    for run, stop in zip(runs, stops, strict=True):
+        through = runs[-1].last if stop is None else None
+        async for chunk in store.read_by_stream("order", 4, start=run.first, stop=stop,
+                                                through=through):  # fmt: skip
+            read += [(stream, entry.version) for stream, entry in chunk]
+
+    expected = [(s, v) for s, size in sizes.items() for v in range(1, size + 1)]
+    assert sorted(read) == sorted([*expected, ("order-10a", 1)])
