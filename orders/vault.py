@@ -20,8 +20,8 @@ until the store is copied (`orders store copy`, in `orders.store_copy`).
 Unique values that identify a person (a client's email) are claimed as a keyed hash (HMAC-SHA256
 under a key of its own, kept like a data key), never as the value.
 
-Keys are cached per process for a few seconds; an erasure also tells every process at once
-(`forget`, called on the erasure notice).
+Keys are cached per process for a few seconds, for at most `CACHE_SUBJECTS` subjects; an
+erasure also tells every process at once (`forget`, called on the erasure notice).
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ from orders.settings import Settings
 PREFIX = "enc1."
 CLAIMS_SUBJECT = "$claims"  # the subject whose key hashes the personal claims
 CACHE_SECONDS = 5.0
+# The most subjects whose keys a process holds: a rebuild's loader reads every client, and a
+# long-lived API touches more and more of them. The oldest read go first; past CACHE_SECONDS
+# they would be read again anyway.
+CACHE_SUBJECTS = 10_000
 NONCE = 12
 
 # stream kind -> the field names that hold personal data in its events and states
@@ -251,8 +255,16 @@ class Vault:
                     row.generation: None if row.wrapped is None else self._unwrapped(row)
                     for row in rows
                 }
+                self._keys.pop(subject, None)  # to the end: the cache is in the order read
                 fresh[subject] = self._keys[subject] = SubjectKeys(by_generation, now)
+            for _ in range(len(self._keys) - CACHE_SUBJECTS):
+                del self._keys[next(iter(self._keys))]
         return fresh
+
+    @property
+    def subjects_held(self) -> int:
+        """How many subjects' keys this process holds."""
+        return len(self._keys)
 
     def _unwrapped(self, row: DataKey) -> bytes:
         master = self.master.by_id(row.master_id)
