@@ -226,22 +226,24 @@ class Runner:
         rows: dict[Target, Rows],
         batch: FeedBatch,
     ) -> None:
-        # Redis documents go while PostgreSQL commits (each skips what it already holds as new,
-        # so the order between them does not matter); the applied position only after both.
-        sending = asyncio.create_task(self._send(to_publish, rows))
-        try:
-            if to_save:
-                async with conn.transaction():
-                    for t in to_save:
-                        for table, table_rows in rows[t].items():
-                            await pg_sink.save(conn, table, t.generation, table_rows)
-                    moved = await checkpoints.move(
-                        conn, [t.checkpoint for t in to_save], batch.end, batch.end_hash
-                    )
-                for t, checkpoint in zip(to_save, moved, strict=True):
-                    t.checkpoint = checkpoint
-        finally:
-            sent = await sending
+        # Redis documents only once PostgreSQL has committed the batch, then the applied
+        # position. A batch's documents are its changes from the batch's start, so Redis may
+        # only ever hold a batch's documents past its applied position when that batch ends
+        # at a PostgreSQL checkpoint: the replay from the applied position then stops there
+        # and writes the same documents again. Written beside a commit that then failed, they
+        # could come from a range the next run cuts differently, and a document changed and
+        # changed back (a line added, then removed) across its cut would be written by neither.
+        if to_save:
+            async with conn.transaction():
+                for t in to_save:
+                    for table, table_rows in rows[t].items():
+                        await pg_sink.save(conn, table, t.generation, table_rows)
+                moved = await checkpoints.move(
+                    conn, [t.checkpoint for t in to_save], batch.end, batch.end_hash
+                )
+            for t, checkpoint in zip(to_save, moved, strict=True):
+                t.checkpoint = checkpoint
+        sent = await self._send(to_publish, rows)
         await self._mark(sent, batch.end)
 
     async def _send(self, targets: list[Target], rows: dict[Target, Rows]) -> list[Target]:

@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from command_api.app import create_app
+from eventstore import EventStoreError
 from orders.embedded import _redis_binary
 from orders.settings import Settings
 from projector import live
@@ -198,3 +200,46 @@ async def test_redis_ahead_of_postgresql_is_replaced_by_what_postgresql_holds(
         assert await engine.redis.get(applied_key(projection.name, 1)) == str(head).encode()
     assert await engine.redis.hget(docs, "999") is None
     assert await redis_docs(engine.redis) == await scenario.expected()
+
+
+async def test_a_batch_postgresql_refused_leaves_redis_nothing_that_a_later_cut_would_miss(
+    shop: Shop, engine: Engine, database_url: str
+) -> None:
+    """PostgreSQL refuses a batch's commit (an outage, a kill): Redis gets none of its
+    documents. Written beside the commit, a line added in that batch and removed again after it
+    stayed in Redis for good: the next run, cut at other positions, saw it neither before nor
+    after, so it wrote nothing about it (a soak run's read models differed from a rebuild)."""
+    scenario = Scenario(shop)
+    await scenario.round()
+    await live.follow(engine)
+    assert engine.redis is not None
+    order, product = await shop.order(), await shop.product(stock=5)
+    added = await shop.line(order, product, 2)
+    assert added.status_code == 201, added.text
+    line = int(added.json()["id_key"])
+    await engine.store.sequence()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(REFUSE_CHECKPOINTS)
+        with pytest.raises(EventStoreError, match="refused by the test"):
+            await live.catch_up(engine)
+        # nothing of the refused batch in Redis: not the line, nor its order's other documents
+        details = PROJECTIONS[4].tables[1]
+        assert details.name == "order_details"
+        assert await engine.redis.hget(f"{details.redis_prefix(1)}docs", str(line)) is None
+        conn.execute("DROP TRIGGER refuse ON projection_checkpoints")
+    removed = await shop.api.delete(f"/order_details/{line}")
+    assert removed.status_code == 204, removed.text
+
+    await live.follow(engine)
+
+    assert await redis_docs(engine.redis) == await postgres_docs(engine.store)
+    assert line not in (await redis_docs(engine.redis))["order_details"]
+
+
+# A failure at the end of a batch's PostgreSQL transaction, where an outage would cut it.
+REFUSE_CHECKPOINTS = """
+CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+CREATE TRIGGER refuse BEFORE UPDATE ON projection_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse();
+"""
