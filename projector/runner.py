@@ -106,6 +106,7 @@ class Runner:
         self.head = 0  # the feed head the last step read
         self._ahead: tuple[Key, asyncio.Task[FeedBatch]] | None = None
         self._writing: asyncio.Task[None] | None = None
+        self._publishing: asyncio.Task[None] | None = None  # Redis, a committed batch behind
 
     async def run(
         self,
@@ -129,10 +130,11 @@ class Runner:
             await self._written()
         finally:
             self._forget_ahead()
-            if self._writing is not None:  # the run failed: let the write end before leaving
-                self._writing.cancel()
-                await asyncio.gather(self._writing, return_exceptions=True)
-                self._writing = None
+            for task in (self._writing, self._publishing):  # the run failed: let them end
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
+            self._writing = self._publishing = None
         return covered
 
     async def _step(
@@ -155,7 +157,7 @@ class Runner:
             await self._stop(conn, [(t, e) for t in due], start, upto)
             return Step(start, start, head, 0, 0)
         rows, failed = await self._fold(due, batch, start)
-        await self._written()
+        await self._committed()
         if failed:  # the others' rows go on being written; these stay where they were
             await self._stop(conn, failed, start, batch.end)
             due = [t for t in due if t in rows]
@@ -213,7 +215,18 @@ class Runner:
             raise suspects[0][1]
 
     async def _written(self) -> None:
-        """Wait for the write under way (raising what made it fail)."""
+        """Wait for the write under way (raising what made it fail): PostgreSQL's, then the
+        Redis writes of every batch it committed."""
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            await writing
+        if self._publishing is not None:
+            publishing, self._publishing = self._publishing, None
+            await publishing
+
+    async def _committed(self) -> None:
+        """Wait for PostgreSQL's write under way: the next batch's may start, while Redis still
+        takes the documents of the batches it committed."""
         if self._writing is not None:
             writing, self._writing = self._writing, None
             await writing
@@ -233,6 +246,7 @@ class Runner:
         # and writes the same documents again. Written beside a commit that then failed, they
         # could come from a range the next run cuts differently, and a document changed and
         # changed back (a line added, then removed) across its cut would be written by neither.
+        # Redis takes a committed batch while PostgreSQL commits the next one, in batch order.
         if to_save:
             async with conn.transaction():
                 for t in to_save:
@@ -243,8 +257,23 @@ class Runner:
                 )
             for t, checkpoint in zip(to_save, moved, strict=True):
                 t.checkpoint = checkpoint
-        sent = await self._send(to_publish, rows)
-        await self._mark(sent, batch.end)
+        self._publishing = asyncio.create_task(
+            self._publish(self._publishing, to_publish, rows, batch.end)
+        )
+
+    async def _publish(
+        self,
+        previous: asyncio.Task[None] | None,
+        targets: list[Target],
+        rows: dict[Target, Rows],
+        end: int,
+    ) -> None:
+        """A committed batch's Redis documents, then its applied position, once the batch before
+        it has had its own."""
+        if previous is not None:
+            await previous
+        sent = await self._send(targets, rows)
+        await self._mark(sent, end)
 
     async def _send(self, targets: list[Target], rows: dict[Target, Rows]) -> list[Target]:
         """Write the targets' Redis documents; return those written (none once Redis fails)."""
