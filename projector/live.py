@@ -129,7 +129,10 @@ async def _targets(
         if stands is None or stands.live != checkpoint.generation:
             unpromoted.add(projection.name)
         cache = engine.cache(projection, checkpoint.generation)
-        targets.append(Target(projection, checkpoint, cache, redis_position))
+        target = Target(projection, checkpoint, cache, redis_position)
+        if stands is not None and redis_position is not None:
+            target.redis_writing = stands.writing  # a batch sent, perhaps not whole
+        targets.append(target)
     return targets, unpromoted
 
 

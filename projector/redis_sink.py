@@ -20,7 +20,7 @@ from redis.exceptions import NoScriptError
 
 from orders.redis_client import AnyRedis, queue_evalsha
 from projector.changes import Row
-from readmodels.keys import ID_DIGITS, TABLE_KEYS, generation_pattern, mget
+from readmodels.keys import ID_DIGITS, TABLE_KEYS, generation_pattern, mget, writing_key
 from readmodels.schema import Projection, Table, applied_key, live_generation_key
 
 DOCS_PER_CALL = 500  # bounds how long one script call holds Redis
@@ -136,6 +136,7 @@ return held
 class Standing:
     applied: int | None  # the generation's applied position (None: no documents trusted)
     live: int | None  # the generation readers are pointed at (None: none yet)
+    writing: int | None  # the end of the last batch sent (`mark_writing`; None: none)
 
 
 class RedisSink:
@@ -187,13 +188,24 @@ class RedisSink:
         return None if raw is None else int(raw)
 
     async def standing(self, generations: Sequence[tuple[Projection, int]]) -> list[Standing]:
-        """Where each generation stands in Redis: its applied position and the generation
-        readers are pointed at, for all of them in one round trip."""
+        """Where each generation stands in Redis: its applied position, the generation readers
+        are pointed at and the end of the last batch sent, for all of them in one round trip."""
         keys = [
-            k for p, g in generations for k in (applied_key(p.name, g), live_generation_key(p.name))
+            k
+            for p, g in generations
+            for k in (applied_key(p.name, g), live_generation_key(p.name), writing_key(p.name, g))
         ]
         raw = await mget(self.redis, keys)
-        return [Standing(_int(raw[i]), _int(raw[i + 1])) for i in range(0, len(raw), 2)]
+        return [Standing(*(_int(raw[i + n]) for n in range(3))) for i in range(0, len(raw), 3)]
+
+    async def mark_writing(self, generations: Sequence[tuple[Projection, int]], end: int) -> None:
+        """Record that documents of the batch ending at `end` are about to be sent: past its
+        applied position, a generation then holds documents of that batch only, and a replay
+        from the applied position stops at `end` to write the same ones again."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for p, g in generations:
+                pipe.set(writing_key(p.name, g), end)
+            await pipe.execute()
 
     async def mark_applied(self, projection: Projection, generation: int, position: int) -> None:
         await self.mark_all_applied([(projection, generation)], position)
@@ -228,7 +240,8 @@ class RedisSink:
         dropped = 0
         for projection, generation in generations:  # one hash slot each: one node per call
             prefixes = [t.redis_prefix(generation) for t in projection.tables]
-            doomed = [applied_key(projection.name, generation)]
+            doomed = [applied_key(projection.name, generation),
+                      writing_key(projection.name, generation)]  # fmt: skip
             doomed += [f"{prefix}{key}" for prefix in prefixes for key in TABLE_KEYS]
             dropped += await self.redis.unlink(*doomed)
         return dropped

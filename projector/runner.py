@@ -55,6 +55,9 @@ class Target:
     checkpoint: Checkpoint  # as committed
     cache: StreamCache
     redis_position: int | None = None  # None: Redis is not written
+    # Redis may hold documents of the batch that ends here past `redis_position` (sent, not
+    # marked applied): a replay stops here, to write the same changes again
+    redis_writing: int | None = None
     position: int = field(init=False)  # PostgreSQL position once the writes under way are done
     # set when an event raised: the target stops at the event before it, in this run
     poison: failures.Poison | None = None
@@ -146,6 +149,7 @@ class Runner:
         if start >= head:
             return None
         stops = [stop for t in targets if (stop := t.stop) is not None and stop > start]
+        stops += [w for t in targets if (w := t.redis_writing) is not None and w > start]
         upto = min([p for p in positions if p > start] + stops + [head])
         due = [t for t in targets if start in t.moving()]
         types = tuple(sorted({t.projection.stream_type for t in due}))
@@ -272,17 +276,24 @@ class Runner:
         it has had its own."""
         if previous is not None:
             await previous
-        sent = await self._send(targets, rows)
+        sent = await self._send(targets, rows, end)
         await self._mark(sent, end)
 
-    async def _send(self, targets: list[Target], rows: dict[Target, Rows]) -> list[Target]:
-        """Write the targets' Redis documents; return those written (none once Redis fails)."""
-        if self.sink is None:
+    async def _send(
+        self, targets: list[Target], rows: dict[Target, Rows], end: int
+    ) -> list[Target]:
+        """Write the targets' Redis documents of the batch ending at `end`, once that end is
+        recorded (`RedisSink.mark_writing`); return those written (none once Redis fails)."""
+        targets = [t for t in targets if t.redis_position is not None]
+        if self.sink is None or not targets:
+            return []
+        try:
+            await self.sink.mark_writing([(t.projection, t.generation) for t in targets], end)
+        except REDIS_FAILURES as e:
+            self._lost_redis(targets, e)
             return []
         sent = []
         for t in targets:
-            if t.redis_position is None:  # Redis failed in a write before this one
-                continue
             try:
                 await self.sink.write(t.generation, rows[t])
             except REDIS_FAILURES as e:

@@ -12,6 +12,7 @@ documents of one projection.
     rm:{<projection>:g<n>}:<table>:sets      hash id_key -> its index names
     rm:{<projection>:g<n>}:<table>:index     sorted set of `<index name>\\0<id_key, 20 digits>`
     rm:{<projection>:g<n>}:applied:v<LAYOUT> the generation's applied position
+    rm:{<projection>:g<n>}:writing:v<LAYOUT> the end of the last batch sent to it
     rm:live:<projection>                     the live generation (read alone: no tag)
 
 A table is four keys whatever its size, so dropping a generation is one UNLINK of a few keys,
@@ -54,6 +55,12 @@ TABLE_KEYS = ("docs", "pos", "sets", "index")  # a table's keys in a generation
 
 def applied_key(projection: str, generation: int) -> str:
     return f"{generation_prefix(projection, generation)}applied:v{LAYOUT}"
+
+
+def writing_key(projection: str, generation: int) -> str:
+    """The end of the last batch whose documents were sent to the generation: past its applied
+    position, the generation holds documents of that batch only (`projector.runner`)."""
+    return f"{generation_prefix(projection, generation)}writing:v{LAYOUT}"
 
 
 def live_generation_key(projection: str) -> str:

@@ -18,7 +18,7 @@ from orders.embedded import _redis_binary
 from orders.settings import Settings
 from projector import live
 from projector.engine import Engine, open_engine
-from readmodels.keys import generation_prefix
+from readmodels.keys import generation_prefix, writing_key
 from readmodels.schema import PROJECTIONS, applied_key
 from tests.keys import MASTER
 from tests.projection import (
@@ -243,3 +243,39 @@ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
 CREATE TRIGGER refuse BEFORE UPDATE ON projection_checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION refuse();
 """
+
+
+async def test_a_batch_redis_got_only_part_of_is_replayed_with_the_same_cut(
+    shop: Shop, engine: Engine, database_url: str
+) -> None:
+    """Redis holds documents of a batch it never marked applied (it failed half-way, or the
+    projector was killed), and PostgreSQL went on without it. The replay from Redis's applied
+    position stops where that batch ended (`writing_key`), so a line the batch added and a later
+    one removed is removed from Redis too: replayed in one cut, the line would be in neither
+    end's documents and stay in Redis for good."""
+    scenario = Scenario(shop)
+    await scenario.round()
+    await live.follow(engine)
+    assert engine.redis is not None
+    applied = (await engine.store.feed_status()).head
+    order, product = await shop.order(), await shop.product(stock=5)
+    added = await shop.line(order, product, 2)
+    assert added.status_code == 201, added.text
+    line = int(added.json()["id_key"])
+    await live.follow(engine)  # the batch that added the line, sent to Redis...
+    sent = (await engine.store.feed_status()).head
+    for projection in PROJECTIONS:  # ...but not marked applied there
+        assert await engine.redis.get(writing_key(projection.name, 1)) == str(sent).encode()
+        await engine.redis.set(applied_key(projection.name, 1), applied)
+    removed = await shop.api.delete(f"/order_details/{line}")
+    assert removed.status_code == 204, removed.text
+    postgres_only = await open_engine(database_url, None, master=MASTER)
+    try:
+        await live.follow(postgres_only)
+    finally:
+        await postgres_only.close()
+
+    await live.follow(engine)
+
+    assert line not in (await redis_docs(engine.redis))["order_details"]
+    assert await redis_docs(engine.redis) == await postgres_docs(engine.store)
