@@ -136,7 +136,7 @@ return held
 class Standing:
     applied: int | None  # the generation's applied position (None: no documents trusted)
     live: int | None  # the generation readers are pointed at (None: none yet)
-    writing: int | None  # the end of the last batch sent (`mark_writing`; None: none)
+    writing: int | None  # the end of the last batch sent (`write`'s `batch_end`; None: none)
 
 
 class RedisSink:
@@ -147,10 +147,19 @@ class RedisSink:
         self._promote = redis.register_script(PROMOTE)
 
     async def write(
-        self, generation: int, rows_by_table: dict[Table, list[Row]], *, empty: bool = False
+        self,
+        generation: int,
+        rows_by_table: dict[Table, list[Row]],
+        *,
+        empty: bool = False,
+        batch_end: int | None = None,
     ) -> None:
         """Write rows (skipping any document already as new); `empty`: the generation holds
-        none of them yet (a bulk load right after `drop`)."""
+        none of them yet (a bulk load right after `drop`). `batch_end`: the end of the feed
+        batch the rows come from, recorded in the generation's writing key ahead of its first
+        document, in the same pipeline (Redis runs a connection's commands in order): past its
+        applied position, the generation then holds documents of that batch only, and a replay
+        from the applied position stops there to write the same ones again."""
         calls: list[tuple[list[str], list[str | bytes]]] = []
         for table, rows in rows_by_table.items():
             prefix = table.redis_prefix(generation)
@@ -158,12 +167,19 @@ class RedisSink:
             for start in range(0, len(rows), DOCS_PER_CALL):
                 chunk = rows[start : start + DOCS_PER_CALL]
                 calls.append(([f"{prefix}pos"], [*head, *(_packed(table, row) for row in chunk)]))
+        marks = []
+        if batch_end is not None and calls:
+            projection = next(iter(rows_by_table)).projection
+            marks = [(writing_key(projection, generation), batch_end)]
         # a pipeline at a time, each a bounded amount of work for Redis: sending a whole rebuild
         # batch at once would outlast the socket timeout while Redis is still running the first
         for first in range(0, len(calls), CALLS_PER_PIPELINE):
-            await self._pipelined(calls[first : first + CALLS_PER_PIPELINE])
+            await self._pipelined(calls[first : first + CALLS_PER_PIPELINE], marks)
+            marks = []
 
-    async def _pipelined(self, calls: list[tuple[list[str], list[str | bytes]]]) -> None:
+    async def _pipelined(
+        self, calls: list[tuple[list[str], list[str | bytes]]], marks: list[tuple[str, int]]
+    ) -> None:
         """The write script's calls in one pipeline, by sha. A Redis without the script (new,
         restarted, flushed; on a cluster, any node) fails the calls it got; after loading it
         (on every node) the whole pipeline runs again: a call that went through skips its
@@ -172,6 +188,8 @@ class RedisSink:
         first, one more round trip per pipeline, and a cluster pipeline refuses them."""
         for attempt in range(2):
             async with self.redis.pipeline(transaction=False) as pipe:
+                for key, value in marks:
+                    pipe.set(key, value)
                 for keys, args in calls:
                     queue_evalsha(pipe, self._write.sha, keys, args)
                 try:
@@ -197,15 +215,6 @@ class RedisSink:
         ]
         raw = await mget(self.redis, keys)
         return [Standing(*(_int(raw[i + n]) for n in range(3))) for i in range(0, len(raw), 3)]
-
-    async def mark_writing(self, generations: Sequence[tuple[Projection, int]], end: int) -> None:
-        """Record that documents of the batch ending at `end` are about to be sent: past its
-        applied position, a generation then holds documents of that batch only, and a replay
-        from the applied position stops at `end` to write the same ones again."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for p, g in generations:
-                pipe.set(writing_key(p.name, g), end)
-            await pipe.execute()
 
     async def mark_applied(self, projection: Projection, generation: int, position: int) -> None:
         await self.mark_all_applied([(projection, generation)], position)

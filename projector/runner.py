@@ -282,20 +282,16 @@ class Runner:
     async def _send(
         self, targets: list[Target], rows: dict[Target, Rows], end: int
     ) -> list[Target]:
-        """Write the targets' Redis documents of the batch ending at `end`, once that end is
-        recorded (`RedisSink.mark_writing`); return those written (none once Redis fails)."""
-        targets = [t for t in targets if t.redis_position is not None]
-        if self.sink is None or not targets:
-            return []
-        try:
-            await self.sink.mark_writing([(t.projection, t.generation) for t in targets], end)
-        except REDIS_FAILURES as e:
-            self._lost_redis(targets, e)
+        """Write the targets' Redis documents of the batch ending at `end`, each generation's
+        after that end (`RedisSink.write`); return those written (none once Redis fails)."""
+        if self.sink is None:
             return []
         sent = []
         for t in targets:
+            if t.redis_position is None:  # Redis failed in a write before this one
+                continue
             try:
-                await self.sink.write(t.generation, rows[t])
+                await self.sink.write(t.generation, rows[t], batch_end=end)
             except REDIS_FAILURES as e:
                 self._lost_redis(targets, e)
                 return []
