@@ -129,10 +129,9 @@ async def _targets(
         if stands is None or stands.live != checkpoint.generation:
             unpromoted.add(projection.name)
         cache = engine.cache(projection, checkpoint.generation)
-        target = Target(projection, checkpoint, cache, redis_position)
-        if stands is not None and redis_position is not None:
-            target.redis_writing = stands.writing  # a batch sent, perhaps not whole
-        targets.append(target)
+        # the end of the last batch sent to Redis, perhaps not whole: a replay stops there
+        writing = None if stands is None or redis_position is None else stands.writing
+        targets.append(Target(projection, checkpoint, cache, redis_position, writing))
     return targets, unpromoted
 
 

@@ -221,9 +221,7 @@ class Runner:
     async def _written(self) -> None:
         """Wait for the write under way (raising what made it fail): PostgreSQL's, then the
         Redis writes of every batch it committed."""
-        if self._writing is not None:
-            writing, self._writing = self._writing, None
-            await writing
+        await self._committed()
         if self._publishing is not None:
             publishing, self._publishing = self._publishing, None
             await publishing
@@ -243,14 +241,12 @@ class Runner:
         rows: dict[Target, Rows],
         batch: FeedBatch,
     ) -> None:
-        # Redis documents only once PostgreSQL has committed the batch, then the applied
-        # position. A batch's documents are its changes from the batch's start, so Redis may
-        # only ever hold a batch's documents past its applied position when that batch ends
-        # at a PostgreSQL checkpoint: the replay from the applied position then stops there
-        # and writes the same documents again. Written beside a commit that then failed, they
-        # could come from a range the next run cuts differently, and a document changed and
-        # changed back (a line added, then removed) across its cut would be written by neither.
-        # Redis takes a committed batch while PostgreSQL commits the next one, in batch order.
+        # Redis documents only once PostgreSQL has committed the batch, in batch order, while
+        # PostgreSQL commits the next one. A batch's documents are its changes from its start:
+        # a replay must cut at the same end to write them again, or a document changed and
+        # changed back across its cut (a line added, then removed) is written by neither batch.
+        # So Redis never gets a batch PostgreSQL may not keep, and each generation records the
+        # end of the batch it is sent (`RedisSink.write`), where a replay stops (`_step`).
         if to_save:
             async with conn.transaction():
                 for t in to_save:
