@@ -20,7 +20,14 @@ from redis.exceptions import NoScriptError
 
 from orders.redis_client import AnyRedis, queue_evalsha
 from projector.changes import Row
-from readmodels.keys import ID_DIGITS, TABLE_KEYS, generation_pattern, mget, writing_key
+from readmodels.keys import (
+    ID_DIGITS,
+    TABLE_KEYS,
+    generation_pattern,
+    mget,
+    warming_key,
+    writing_key,
+)
 from readmodels.schema import Projection, Table, applied_key, live_generation_key
 
 DOCS_PER_CALL = 500  # bounds how long one script call holds Redis
@@ -29,8 +36,10 @@ SCAN_COUNT = 1000  # keys per SCAN step, and per UNLINK of what it found
 
 # KEYS[1]: the table's `pos` hash (it routes the call on a cluster); ARGV[1]: the table's key
 # prefix in the generation; ARGV[2]: "1" when the generation is known to be empty
-# (a bulk load: nothing to compare, and the documents' entries go in a few commands); then one
-# document per argument, packed as "<id>\t<position>\t<index names, space-separated>\t<JSON>"
+# (a bulk load: nothing to compare, and the documents' entries go in a few commands); ARGV[3]
+# and ARGV[4]: a lease's key and token, or "" (`Lease`: the call writes nothing and returns -1
+# unless the key holds the token, so a warm that lost its lease stops); then one document per
+# argument, packed as "<id>\t<position>\t<index names, space-separated>\t<JSON>"
 # (JSON "" deletes; JSON never holds a raw tab, and it comes last anyway). One argument per
 # document keeps the client's cost of sending a batch low; the split costs Redis less than the
 # arguments would cost the client. The layout: `readmodels.keys`.
@@ -44,6 +53,7 @@ WRITE = (
     MEMBER
     + """
 local prefix, empty = ARGV[1], ARGV[2] == '1'
+if ARGV[3] ~= '' and redis.call('GET', ARGV[3]) ~= ARGV[4] then return -1 end
 local docs_key, pos_key = prefix .. 'docs', prefix .. 'pos'
 local sets_key, index = prefix .. 'sets', prefix .. 'index'
 local function each(command, key, list)  -- one command per slice: unpack has a stack limit
@@ -53,7 +63,7 @@ local function each(command, key, list)  -- one command per slice: unpack has a 
 end
 local docs, positions, sets, entries = {}, {}, {}, {}
 local written = 0
-for i = 3, #ARGV do
+for i = 5, #ARGV do
   local row = ARGV[i]
   local a = string.find(row, '\t', 1, true)
   local b = string.find(row, '\t', a + 1, true)
@@ -124,6 +134,24 @@ end
 return #KEYS
 """
 
+# KEYS[1] a lease; ARGV[1] its token, ARGV[2] milliseconds. Pushes the lease's expiry back if
+# the token still holds it; returns whether it did.
+RENEW = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"""
+
+# KEYS[1] a lease, KEYS[2] an applied position; ARGV[1] the token, ARGV[2] the position. If the
+# token still holds the lease: the position set (only forward), the lease let go; returns 1.
+APPLIED_UNDER_LEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[2]) or -1) then
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
 # KEYS[1] live key; ARGV[1] generation. Returns the generation it replaced (0: none).
 PROMOTE = """
 local held = tonumber(redis.call('GET', KEYS[1]) or 0)
@@ -133,10 +161,25 @@ return held
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """A hold on loading one generation (`projector.warming`): its key holds `token` until it
+    expires or is let go; writes under it check that it still does."""
+
+    key: str
+    token: str
+
+
+class LeaseLostError(Exception):
+    """The lease expired (its holder stalled past it) or was taken: the writes under it stop
+    before touching anything, and whoever finds the generation unloaded loads it."""
+
+
+@dataclass(frozen=True, slots=True)
 class Standing:
     applied: int | None  # the generation's applied position (None: no documents trusted)
     live: int | None  # the generation readers are pointed at (None: none yet)
     writing: int | None  # the end of the last batch sent (`write`'s `batch_end`; None: none)
+    warming: bool  # a rebuild holds its lease on loading the generation
 
 
 class RedisSink:
@@ -145,6 +188,8 @@ class RedisSink:
         self._write = redis.register_script(WRITE)
         self._mark = redis.register_script(MARK_APPLIED)
         self._promote = redis.register_script(PROMOTE)
+        self._renew = redis.register_script(RENEW)
+        self._applied_under_lease = redis.register_script(APPLIED_UNDER_LEASE)
 
     async def write(
         self,
@@ -153,17 +198,20 @@ class RedisSink:
         *,
         empty: bool = False,
         batch_end: int | None = None,
+        lease: Lease | None = None,
     ) -> None:
         """Write rows (skipping any document already as new); `empty`: the generation holds
         none of them yet (a bulk load right after `drop`). `batch_end`: the end of the feed
         batch the rows come from, recorded in the generation's writing key ahead of its first
         document, in the same pipeline (Redis runs a connection's commands in order): past its
         applied position, the generation then holds documents of that batch only, and a replay
-        from the applied position stops there to write the same ones again."""
+        from the applied position stops there to write the same ones again. `lease`: write
+        only while it holds (`LeaseLostError` otherwise)."""
         calls: list[tuple[list[str], list[str | bytes]]] = []
+        guard = ["", ""] if lease is None else [lease.key, lease.token]
         for table, rows in rows_by_table.items():
             prefix = table.redis_prefix(generation)
-            head: list[str | bytes] = [prefix, "1" if empty else "0"]
+            head: list[str | bytes] = [prefix, "1" if empty else "0", *guard]
             for start in range(0, len(rows), DOCS_PER_CALL):
                 chunk = rows[start : start + DOCS_PER_CALL]
                 calls.append(([f"{prefix}pos"], [*head, *(_packed(table, row) for row in chunk)]))
@@ -193,11 +241,13 @@ class RedisSink:
                 for keys, args in calls:
                     queue_evalsha(pipe, self._write.sha, keys, args)
                 try:
-                    await pipe.execute()
+                    written = await pipe.execute()
                 except NoScriptError:
                     if attempt:
                         raise
                 else:
+                    if -1 in written:
+                        raise LeaseLostError("the lease on the generation is no longer held")
                     return
             await self.redis.script_load(WRITE)
 
@@ -211,10 +261,14 @@ class RedisSink:
         keys = [
             k
             for p, g in generations
-            for k in (applied_key(p.name, g), live_generation_key(p.name), writing_key(p.name, g))
-        ]
+            for k in (applied_key(p.name, g), live_generation_key(p.name), writing_key(p.name, g),
+                      warming_key(p.name, g))
+        ]  # fmt: skip
         raw = await mget(self.redis, keys)
-        return [Standing(*(_int(raw[i + n]) for n in range(3))) for i in range(0, len(raw), 3)]
+        return [
+            Standing(_int(raw[i]), _int(raw[i + 1]), _int(raw[i + 2]), raw[i + 3] is not None)
+            for i in range(0, len(raw), 4)
+        ]
 
     async def mark_applied(self, projection: Projection, generation: int, position: int) -> None:
         await self.mark_all_applied([(projection, generation)], position)
@@ -236,10 +290,32 @@ class RedisSink:
         held = await self._promote(keys=[live_generation_key(projection.name)], args=[generation])
         return int(held)
 
-    async def load(self, generation: int, table: Table, rows: Sequence[Row]) -> None:
+    async def load(
+        self, generation: int, table: Table, rows: Sequence[Row], *, lease: Lease | None = None
+    ) -> None:
         """Bulk-write a generation's documents from PostgreSQL rows: the same script, in calls
         of many documents (one command per document would cost far more to send than to run)."""
-        await self.write(generation, {table: list(rows)}, empty=True)
+        await self.write(generation, {table: list(rows)}, empty=True, lease=lease)
+
+    async def take_lease(
+        self, projection: Projection, generation: int, token: str, milliseconds: int
+    ) -> Lease:
+        """Hold the generation for loading it (`projector.warming`) for `milliseconds`."""
+        lease = Lease(warming_key(projection.name, generation), token)
+        await self.redis.set(lease.key, token, px=milliseconds)
+        return lease
+
+    async def renew(self, lease: Lease, milliseconds: int) -> bool:
+        """Push the lease's expiry back; False: it is no longer held."""
+        return bool(await self._renew(keys=[lease.key], args=[lease.token, milliseconds]))
+
+    async def mark_applied_under(
+        self, lease: Lease, projection: Projection, generation: int, position: int
+    ) -> bool:
+        """Mark the generation applied at `position` and let the lease go, if it still holds
+        (False: it did not, and nothing changed)."""
+        keys = [lease.key, applied_key(projection.name, generation)]
+        return bool(await self._applied_under_lease(keys=keys, args=[lease.token, position]))
 
     async def drop(self, generations: Sequence[tuple[Projection, int]]) -> int:
         """Delete some projections' generations: a few keys per table (`readmodels.keys`), in
@@ -250,7 +326,8 @@ class RedisSink:
         for projection, generation in generations:  # one hash slot each: one node per call
             prefixes = [t.redis_prefix(generation) for t in projection.tables]
             doomed = [applied_key(projection.name, generation),
-                      writing_key(projection.name, generation)]  # fmt: skip
+                      writing_key(projection.name, generation),
+                      warming_key(projection.name, generation)]  # fmt: skip
             doomed += [f"{prefix}{key}" for prefix in prefixes for key in TABLE_KEYS]
             dropped += await self.redis.unlink(*doomed)
         return dropped

@@ -13,6 +13,7 @@ documents of one projection.
     rm:{<projection>:g<n>}:<table>:index     sorted set of `<index name>\\0<id_key, 20 digits>`
     rm:{<projection>:g<n>}:applied:v<LAYOUT> the generation's applied position
     rm:{<projection>:g<n>}:writing:v<LAYOUT> the end of the last batch sent to it
+    rm:{<projection>:g<n>}:warming:v<LAYOUT> a rebuild's lease on loading it after its switch
     rm:live:<projection>                     the live generation (read alone: no tag)
 
 A table is four keys whatever its size, so dropping a generation is one UNLINK of a few keys,
@@ -61,6 +62,12 @@ def writing_key(projection: str, generation: int) -> str:
     """The end of the last batch whose documents were sent to the generation: past its applied
     position, the generation holds documents of that batch only (`projector.runner`)."""
     return f"{generation_prefix(projection, generation)}writing:v{LAYOUT}"
+
+
+def warming_key(projection: str, generation: int) -> str:
+    """Held (with an expiry its holder keeps pushing back) while a rebuild loads the generation
+    after switching readers to it (`projector.warming`): the live runner leaves it alone."""
+    return f"{generation_prefix(projection, generation)}warming:v{LAYOUT}"
 
 
 def live_generation_key(projection: str) -> str:
