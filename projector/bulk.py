@@ -1,6 +1,7 @@
 """A rebuild's bulk load: one projection's next generation, from every stream of its type as of
-one feed position, written with COPY into a table of its own and with grouped commands into
-Redis, then attached and checkpointed at that position in one transaction. The streams are cut
+one feed position, written with COPY into a table of its own, then attached and checkpointed
+at that position in one transaction. Redis is loaded after the rebuild's switch, from these rows
+(`projector.warming`), not here: its one thread would hold the whole load back. The streams are cut
 into parts of about as many events (`split`), loaded side by side by loader processes
 (`projector.loaders`) into the same table: `begin` readies the generation, `load_part` loads
 one part, `finish` attaches the whole once every part is in.
@@ -32,7 +33,6 @@ from domain.codec import decode
 from domain.decider import fold
 from domain.events import Event
 from eventstore import StreamEntry
-from orders.redis_client import REDIS_FAILURES
 from projector import changes, checkpoints, failures, pg_sink
 from projector.changes import Row, initial, render, row
 from projector.engine import Engine
@@ -53,7 +53,6 @@ class Loaded:
     position: int
     events: int
     rows: int
-    redis: bool  # its Redis documents are written and marked applied at `position`
 
 
 class Folder:
@@ -136,33 +135,29 @@ class Part:
     stop: str | None
     through: str | None
     events: int  # about how many: what parts are balanced and handed out by
-    redis: bool  # Redis is loaded too
 
 
 @dataclass(frozen=True, slots=True)
 class PartLoaded:
     events: int
     rows: int
-    redis: bool  # every Redis document of the part is written
     poison: str | None = None  # the error of an event it cannot apply: the part is given up
 
 
-async def begin(engine: Engine, projection: Projection, generation: int) -> bool:
+async def begin(engine: Engine, projection: Projection, generation: int) -> None:
     """Ready `generation` of a projection for its parts: a table of its own per read-model
-    table (what an abandoned load left goes first) and, when Redis is there, the generation's
-    keys gone. Its rebuild checkpoint must stand at 0 in that generation. Whether Redis is
-    loaded too."""
+    table (what an abandoned load left goes first). Its rebuild checkpoint must stand at 0 in
+    that generation."""
     async with engine.store.connection() as conn:
         progress = await checkpoints.read_rebuild(conn, projection.name)
         if progress is None or (progress.generation, progress.position) != (generation, 0):
             raise RebuildError(f"{projection.name} is not waiting for a load of g{generation}")
         for table in projection.tables:
             await pg_sink.begin_load(conn, table, generation)
-    return await _redis_emptied(engine, projection, generation)
 
 
 async def split(
-    engine: Engine, projection: Projection, generation: int, upto: int, *, redis: bool, parts: int
+    engine: Engine, projection: Projection, generation: int, upto: int, *, parts: int
 ) -> list[Part]:
     """The projection's streams cut into at most `parts` parts of about as many events (at least
     one part, and no stream left out: each part ends where the next one starts). Cut after
@@ -171,11 +166,11 @@ async def split(
     types' around them (a projection of 50 streams read the whole event log)."""
     runs = await engine.store.stream_ranges(projection.stream_type, parts)
     if not runs:
-        return [Part(projection.name, generation, upto, None, None, None, 0, redis)]
+        return [Part(projection.name, generation, upto, None, None, None, 0)]
     stops = [*(r.first for r in runs[1:]), None]
     return [
         Part(projection.name, generation, upto, run.first, stop,
-             runs[-1].last if stop is None else None, run.events, redis)
+             runs[-1].last if stop is None else None, run.events)
         for run, stop in zip(runs, stops, strict=True)
     ]  # fmt: skip
 
@@ -184,19 +179,19 @@ async def load_part(
     engine: Engine, part: Part, *, chunk: int, on_chunk: Callable[[int], None] | None = None
 ) -> PartLoaded:
     """Fold a part's streams as of its feed position and copy their rows into the generation's
-    own table (and Redis). `on_chunk`: told the part's events folded so far, after each chunk.
+    own table. `on_chunk`: told the part's events folded so far, after each chunk.
     An event it cannot apply gives the part up (`PartLoaded.poison`): the projection is then
     left to the runner (`finish`)."""
     projection = next(p for p in PROJECTIONS if p.name == part.projection)
     spent = Spent()
     async with engine.store.connection() as conn:
-        writer = _Writer(engine, conn, _waiting(projection, part.generation), redis=part.redis)
+        writer = _Writer(conn, _waiting(projection, part.generation))
         try:
             folder = Folder(projection, part.upto)
             events, rows = await _copy(engine, folder, writer, part, chunk, spent=spent,
                                        told=on_chunk)  # fmt: skip
         except CannotApplyError as e:
-            return PartLoaded(0, 0, redis=False, poison=failures.error_line(e.error))
+            return PartLoaded(0, 0, poison=failures.error_line(e.error))
         finally:
             await writer.abandon()
     log.info(
@@ -204,15 +199,15 @@ async def load_part(
         part.stop or part.through or "", ")" if part.stop else "]", events, rows,
         ", ".join(f"{what} {seconds:.2f} s" for what, seconds in spent.seconds.items()),
     )  # fmt: skip
-    return PartLoaded(events, rows, writer.redis)
+    return PartLoaded(events, rows)
 
 
 async def finish(
     engine: Engine, projection: Projection, generation: int, upto: int, parts: list[PartLoaded]
 ) -> Loaded:
     """Once every part is loaded: attach the generation's tables and move its checkpoint to
-    `upto` in one transaction, then mark its Redis documents applied there; or, when a part met
-    an event it cannot apply, leave the projection to the runner."""
+    `upto` in one transaction; or, when a part met an event it cannot apply, leave the
+    projection to the runner."""
     poison = next((p.poison for p in parts if p.poison is not None), None)
     if poison is not None:
         return await _left_to_the_runner(engine, projection, generation, poison)
@@ -221,15 +216,8 @@ async def finish(
         for table in projection.tables:
             await pg_sink.end_load(conn, table, generation)
         await checkpoints.move(conn, [_waiting(projection, generation)], upto, feed_hash)
-    redis = bool(parts) and all(p.redis for p in parts)
-    if engine.sink is not None and redis:
-        try:
-            await engine.sink.mark_applied(projection, generation, upto)
-        except REDIS_FAILURES as e:
-            log.warning("Redis not marked for %s (%s)", projection.name, e)
-            redis = False
     events, rows = sum(p.events for p in parts), sum(p.rows for p in parts)
-    return Loaded(projection.name, generation, upto, events, rows, redis)
+    return Loaded(projection.name, generation, upto, events, rows)
 
 
 def _waiting(projection: Projection, generation: int) -> checkpoints.Checkpoint:
@@ -239,7 +227,7 @@ def _waiting(projection: Projection, generation: int) -> checkpoints.Checkpoint:
 
 class CannotApplyError(Exception):
     """Decoding, folding or rendering a stream raised for a reason of the event's own (not the
-    store's, Redis's or the load's writes): the projection is left to the runner (`finish`)."""
+    store's or the load's writes): the projection is left to the runner (`finish`)."""
 
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
@@ -272,24 +260,7 @@ async def _left_to_the_runner(
         for table in projection.tables:
             await pg_sink.begin_load(conn, table, generation)  # what the load wrote goes
             await pg_sink.end_load(conn, table, generation)
-    if engine.sink is not None:
-        try:
-            await engine.sink.drop([(projection, generation)])
-        except REDIS_FAILURES as e:  # the runner's script skips nothing it should write anyway
-            log.warning("Redis documents of %s g%d left (%s)", projection.name, generation, e)
-    return Loaded(projection.name, generation, 0, 0, 0, redis=False)
-
-
-async def _redis_emptied(engine: Engine, projection: Projection, generation: int) -> bool:
-    """Whether Redis is loaded too: it is there, and what an abandoned load left is gone."""
-    if engine.sink is None:
-        return False
-    try:
-        await engine.sink.drop([(projection, generation)])
-    except REDIS_FAILURES as e:
-        log.warning("Redis not loaded for %s (%s): reloaded later", projection.name, e)
-        return False
-    return True
+    return Loaded(projection.name, generation, 0, 0, 0)
 
 
 async def _copy(
@@ -350,14 +321,9 @@ class _Writer:
     order, so at most two chunks' rows are held."""
 
     def __init__(
-        self,
-        engine: Engine,
-        conn: psycopg.AsyncConnection[Any],
-        progress: checkpoints.Checkpoint,
-        *,
-        redis: bool,
+        self, conn: psycopg.AsyncConnection[Any], progress: checkpoints.Checkpoint
     ) -> None:
-        self.engine, self.conn, self.progress, self.redis = engine, conn, progress, redis
+        self.conn, self.progress = conn, progress
         self.generation = progress.generation
         self._counted = 0  # events already added to the rebuild's progress row
         self._writing: asyncio.Task[None] | None = None
@@ -382,22 +348,7 @@ class _Writer:
             self._writing = None
 
     async def _write(self, rows: Rows, events: int) -> None:
-        sending = asyncio.create_task(self._send(rows))
-        try:
-            for table, table_rows in rows.items():
-                await pg_sink.copy_rows(self.conn, table, self.generation, table_rows)
-            await checkpoints.count_loaded(self.conn, self.progress, events - self._counted)
-            self._counted = events
-        finally:
-            await sending
-
-    async def _send(self, rows: Rows) -> None:
-        sink = self.engine.sink
-        if sink is None or not self.redis:
-            return
-        try:
-            for table, table_rows in rows.items():
-                await sink.load(self.generation, table, table_rows)
-        except REDIS_FAILURES as e:
-            log.warning("Redis load stopped (%s); reloaded from PostgreSQL later", e)
-            self.redis = False
+        for table, table_rows in rows.items():
+            await pg_sink.copy_rows(self.conn, table, self.generation, table_rows)
+        await checkpoints.count_loaded(self.conn, self.progress, events - self._counted)
+        self._counted = events

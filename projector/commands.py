@@ -29,7 +29,7 @@ def run_rebuild(settings: Settings, names: Sequence[str]) -> int:
         return await rebuild.rebuild(engine, projections, progress=True)
 
     for r in _with_engine(settings, go):
-        redis = "Redis switched" if r.redis_switched else "Redis follows when it answers"
+        redis = "Redis loaded" if r.redis_warmed else "Redis follows when it answers"
         print(  # noqa: T201
             f"{r.projection.name}: generation {r.generation} live at feed position"
             f" {r.position:,} (was generation {r.replaced}); {redis}"

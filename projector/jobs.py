@@ -149,7 +149,9 @@ def rebuild_projections(names: Sequence[str]) -> list[dict[str, Any]]:
             "position": r.position,
             "replaced": r.replaced,
             "redis_switched": r.redis_switched,
+            "redis_loaded": r.redis_warmed,
             "seconds": round(r.seconds, 3),
+            "redis_seconds": round(r.warmed_seconds, 3),
         }
         for r in asyncio.run(run())
     ]

@@ -2,8 +2,9 @@
 does. Each projection is taken only if its lock is free (another runner has it otherwise), is
 refused if the feed is behind its checkpoint (the restore guard), and has its Redis documents
 reloaded from its PostgreSQL rows when Redis has lost them (flushed, or too far behind to be
-worth a replay); then one runner moves them all, and Redis readers are pointed at the
-generation once its documents there have caught up.
+worth a replay) and no rebuild holds a lease on loading them (`warming`); then one runner moves
+them all, and Redis readers are pointed at the generation once its documents there have caught
+up.
 
 A projection stopped by an event it cannot apply (`runner`) is left out of the catch-ups until
 its backoff has passed (`failures.backoff_seconds`), then tried again from where it stopped."""
@@ -124,7 +125,8 @@ async def _targets(
     targets, unpromoted = [], set()
     for (projection, checkpoint), stands in zip(kept, standing, strict=True):
         redis_position = None
-        if engine.sink is not None and stands is not None:
+        # a generation a rebuild is loading into Redis (`warming`) is left to it: PostgreSQL only
+        if engine.sink is not None and stands is not None and not stands.warming:
             redis_position = await _ready(conn, engine.sink, projection, checkpoint, stands.applied)
         if stands is None or stands.live != checkpoint.generation:
             unpromoted.add(projection.name)
@@ -148,24 +150,6 @@ async def _standing(
         return [None] * len(kept)
 
 
-async def redis_ready(
-    conn: psycopg.AsyncConnection[Any],
-    sink: RedisSink | None,
-    projection: Projection,
-    checkpoint: Checkpoint,
-) -> int | None:
-    """Where the generation's Redis documents stand, after reloading them from PostgreSQL if
-    they are lost, ahead of PostgreSQL (from another feed) or far behind. None: Redis is down."""
-    if sink is None:
-        return None
-    try:
-        applied = await sink.applied(projection, checkpoint.generation)
-    except REDIS_FAILURES as e:
-        _redis_down(projection.name, e)
-        return None
-    return await _ready(conn, sink, projection, checkpoint, applied)
-
-
 async def _ready(
     conn: psycopg.AsyncConnection[Any],
     sink: RedisSink,
@@ -173,7 +157,9 @@ async def _ready(
     checkpoint: Checkpoint,
     applied: int | None,
 ) -> int | None:
-    """`redis_ready`, given the generation's applied position in Redis."""
+    """Where the generation's Redis documents stand (given its applied position there), after
+    reloading them from PostgreSQL if they are lost, ahead of PostgreSQL (from another feed) or
+    far behind. None: Redis is down."""
     if applied is not None and checkpoint.position - RELOAD_GAP <= applied <= checkpoint.position:
         return applied
     try:

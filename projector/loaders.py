@@ -137,8 +137,9 @@ async def _cut(
     on_progress: Callable[[str, int], None] | None,
 ) -> _Loading:
     """Ready every generation and cut the projections into parts."""
-    redis = [await bulk.begin(engine, p, g) for p, g in loads]
-    parts = await _parts(engine, loads, upto, redis, loaders=job_plan.parallel)
+    for projection, generation in loads:
+        await bulk.begin(engine, projection, generation)
+    parts = await _parts(engine, loads, upto, loaders=job_plan.parallel)
     log.info(
         "%d parts, %d loaders, %d events a chunk", len(parts), job_plan.parallel, job_plan.chunk
     )  # fmt: skip
@@ -149,7 +150,6 @@ async def _parts(
     engine: Engine,
     loads: Sequence[tuple[Projection, int]],
     upto: int,
-    redis: Sequence[bool],
     *,
     loaders: int,
 ) -> list[bulk.Part]:
@@ -161,10 +161,11 @@ async def _parts(
     size = max(1, -(-sum(totals) // (loaders * PARTS_PER_LOADER)))
     parts = [
         part
-        for (projection, generation), loaded, total in zip(loads, redis, totals, strict=True)
-        for part in await bulk.split(engine, projection, generation, upto, redis=loaded,
-                                     parts=max(1, -(-total // size)))
-    ]  # fmt: skip
+        for (projection, generation), total in zip(loads, totals, strict=True)
+        for part in await bulk.split(
+            engine, projection, generation, upto, parts=max(1, -(-total // size))
+        )
+    ]
     return sorted(parts, key=lambda p: p.events, reverse=True)
 
 
@@ -305,11 +306,10 @@ def main() -> None:
 
 
 async def _serve(job: Job) -> None:
-    opened = job.opened
+    opened = job.opened  # no Redis: it is loaded after the switch (`projector.warming`)
     engine = await open_engine(
-        opened.database_url, opened.redis_url, master=opened.master,
-        application_name="rebuild-loader",
-    )  # fmt: skip
+        opened.database_url, None, master=opened.master, application_name="rebuild-loader"
+    )
     try:
         while (part := _next_part()) is not None:
             loaded = await bulk.load_part(

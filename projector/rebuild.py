@@ -3,24 +3,27 @@
     1. Take each projection's rebuild lock; the next generation (live + 1) starts from the
        beginning of the feed (or resumes where a killed rebuild of it stopped: its rows and
        progress row moved together).
-    2. Load each generation that starts from the beginning as of the feed head, a loader process
-       per projection (`projector.loaders`, `projector.bulk`): every stream folded once, in
-       stream order, its documents copied into the generation's own table and Redis, the table
-       attached and the progress row moved to that head together.
-    3. Replay the feed from there into both sinks (what was written meanwhile), in large
-       batches, with a progress bar, up to the head. Writes go on; the live generation keeps
-       serving and following the feed meanwhile.
-    3. Per projection, take its live lock (the live runner finishes its batch and waits), apply
+    2. Load each generation that starts from the beginning as of the feed head, in loader
+       processes (`projector.loaders`, `projector.bulk`): every stream folded once, in stream
+       order, its documents copied into the generation's own table, the table attached and the
+       progress row moved to that head together.
+    3. Replay the feed from there (what was written meanwhile), in large batches, with a
+       progress bar, up to the head. Writes go on; the live generation keeps serving and
+       following the feed meanwhile.
+    4. Per projection, take its live lock (the live runner finishes its batch and waits), apply
        the last few events, and switch: the checkpoint row takes the new generation and
-       position in one transaction (PostgreSQL readers), then `rm:live` (Redis readers, only
-       once its documents there are caught up; otherwise the live runner does it later).
-    4. Drop the old generation: its tables (`DROP TABLE`, whatever their size), and its Redis
-       keys, applied position first. A reader that still has the old generation cached reads
-       its applied position and document in one atomic call (`query_api.redis_source`): it
-       finds no applied position, reads PostgreSQL this once and forgets the cached
-       generation, so nothing waits for the cache to expire.
+       position in one transaction (PostgreSQL readers), then `rm:live` (Redis readers, who
+       read PostgreSQL until Redis holds the generation) and the old Redis generation goes
+       (`projector.warming`). A reader that still has the old generation cached reads its
+       applied position and document in one atomic call (`query_api.redis_source`): it finds
+       no applied position, reads PostgreSQL this once and forgets the cached generation, so
+       nothing waits for the cache to expire.
+    5. Drop the old generation's tables (`DROP TABLE`, whatever their size).
+    6. Load the new generation into Redis from its tables (`projector.warming`); the live
+       runner replays into it what was written meanwhile.
 
-Readers see the old generation, complete, until the switch, and the new one, complete, after.
+Readers see the old generation, complete, until the switch, and the new one, complete, after
+(from PostgreSQL until step 6 is done, from Redis then).
 
 A projection that cannot apply an event stops just before it (`runner`) and is not switched;
 the others are, and the rebuild then fails naming it. Run again once the projection is fixed,
@@ -40,11 +43,10 @@ from typing import Any
 import psycopg
 
 from orders.redis_client import REDIS_FAILURES
-from projector import checkpoints, loaders, locks, pg_sink
+from projector import checkpoints, loaders, locks, pg_sink, warming
 from projector.checkpoints import Checkpoint
 from projector.engine import LIVE_CACHE, Engine
 from projector.errors import RebuildError
-from projector.live import redis_ready
 from projector.progress import LoadProgress, RebuildProgress
 from projector.runner import Runner, Target
 from projector.states import StreamCache
@@ -72,9 +74,12 @@ class Rebuilt:
     generation: int
     position: int
     replaced: int  # the generation it replaced
-    redis_switched: bool
+    redis_switched: bool  # Redis readers are pointed at it (reading PostgreSQL until it warms)
     seconds: float  # from the start of the rebuild to this projection's switch
     loader_rss: int | None = None  # peak RSS of its loader process (bytes), when it had one
+    dropped_seconds: float = 0.0  # from the start to every old generation dropped
+    redis_warmed: bool = False  # its Redis documents are loaded (the live runner goes on)
+    warmed_seconds: float = 0.0  # from the start to the end of the Redis loads
 
 
 async def rebuild(
@@ -90,19 +95,22 @@ async def rebuild(
         prepared = [await _prepare(conn, engine, p) for p in projections]
         reports = await _load(engine, projections, prepared, progress=progress)
         timer.lap("loaded")
-        targets = [await _target(conn, engine, p) for p in projections]
+        targets = [await _target(conn, p) for p in projections]
         await _replay(conn, engine, targets, progress=progress)
         timer.lap("replayed")
         stopped = [t for t in targets if t.poison is not None]
-        rebuilt = [await _switch(conn, engine, t, timer.began) for t in targets if not t.poison]
-        rebuilt = [
-            replace(r, loader_rss=reports[r.projection.name].peak_rss)
-            if r.projection.name in reports else r
-            for r in rebuilt
-        ]  # fmt: skip
+        switched = [await _switch(conn, engine, t, timer.began) for t in targets if not t.poison]
         timer.lap("caught up and switched")
-        await _drop(conn, engine, rebuilt)
-        timer.lap("old generations dropped")
+        await _drop(conn, [r for r, _ in switched])
+        dropped = timer.lap("old generations dropped")
+        warmed = await warming.warm(engine, [w for _, w in switched if w is not None])
+        loaded = timer.lap("Redis loaded")
+        rebuilt = [
+            replace(r, loader_rss=reports[r.projection.name].peak_rss if r.projection.name in
+                    reports else None, dropped_seconds=dropped,
+                    redis_warmed=r.projection.name in warmed, warmed_seconds=loaded)
+            for r, _ in switched
+        ]  # fmt: skip
         if stopped:
             raise RebuildError("; ".join(_stopped(t) for t in stopped))
         return rebuilt
@@ -123,10 +131,12 @@ class _Timer:
     def __init__(self) -> None:
         self.began = self.last = time.perf_counter()
 
-    def lap(self, what: str) -> None:
+    def lap(self, what: str) -> float:
+        """Log the time since the last lap; returns the time since the start."""
         now = time.perf_counter()
         log.info("%s in %.2f s", what, now - self.last)
         self.last = now
+        return now - self.began
 
 
 async def _prepare(
@@ -181,17 +191,14 @@ async def _load(
     return {r.loaded.projection: r for r in reports}
 
 
-async def _target(
-    conn: psycopg.AsyncConnection[Any], engine: Engine, projection: Projection
-) -> Target:
+async def _target(conn: psycopg.AsyncConnection[Any], projection: Projection) -> Target:
     progress = await checkpoints.read_rebuild(conn, projection.name)
     if progress is None:
         raise RebuildError(f"the rebuild of {projection.name} lost its progress row")
     # the replay brings what was written during the load: the streams it touches, read back
-    # once each, kept like the live runner's (bounded), not every stream of the projection
-    target = Target(projection, progress, StreamCache(LIVE_CACHE))
-    target.redis_position = await redis_ready(conn, engine.sink, projection, progress)
-    return target
+    # once each, kept like the live runner's (bounded), not every stream of the projection.
+    # PostgreSQL only: Redis is loaded after the switch (`projector.warming`)
+    return Target(projection, progress, StreamCache(LIVE_CACHE))
 
 
 @contextmanager
@@ -213,14 +220,14 @@ async def _forget(engine: Engine, generations: list[tuple[Projection, int]]) -> 
     assert engine.sink is not None
     try:
         await engine.sink.drop(generations)
-    except REDIS_FAILURES as e:  # the new generation is dropped again before loading
+    except REDIS_FAILURES as e:  # the new generation is dropped again at its switch
         log.warning("Redis keys of abandoned generations left behind (%s)", e)
 
 
 async def _replay(
     conn: psycopg.AsyncConnection[Any], engine: Engine, targets: list[Target], *, progress: bool
 ) -> None:
-    runner = Runner(engine.store, engine.sink, batch_size=engine.rebuild_batch)
+    runner = Runner(engine.store, None, batch_size=engine.rebuild_batch)
     start = min(t.checkpoint.position for t in targets)
     names = ",".join(t.projection.name for t in targets)
     bar = RebuildProgress(f"rebuild {names}", start) if progress else None
@@ -232,64 +239,42 @@ async def _replay(
 
 async def _switch(
     conn: psycopg.AsyncConnection[Any], engine: Engine, target: Target, began: float
-) -> Rebuilt:
+) -> tuple[Rebuilt, warming.Warming | None]:
+    """Steps 4: the projection switched, and its Redis generation to load (None: Redis failed,
+    or there is none; the live runner then loads it)."""
     projection = target.projection
     live_key = locks.key("live", projection.name)
     if not await locks.wait_lock(conn, live_key, SWITCH_WAIT_SECONDS):
         raise RebuildError(f"the live runner of {projection.name} kept its lock; try again")
     try:
-        if target.redis_position is None and engine.sink is not None:
-            target.redis_position = await redis_ready(
-                conn, engine.sink, projection, target.checkpoint
-            )
-        await Runner(engine.store, engine.sink, batch_size=engine.live_batch).run(conn, [target])
+        await Runner(engine.store, None, batch_size=engine.live_batch).run(conn, [target])
         if target.poison is not None:  # an event written during the replay
             raise RebuildError(_stopped(target))
         live = await checkpoints.read_live(conn, projection.name)
         switched = await checkpoints.switch(conn, live, target.checkpoint)
-        redis_switched = await _switch_redis(engine, target)
+        warmed = None
+        if engine.sink is not None:
+            warmed = await warming.point_readers(
+                engine.sink, projection, switched.generation, live.generation
+            )
     finally:
         await locks.unlock(conn, [live_key])
     log.info("%s now serves generation %d", projection.name, switched.generation)
-    return Rebuilt(
+    rebuilt = Rebuilt(
         projection,
         switched.generation,
         switched.position,
         live.generation,
-        redis_switched,
+        warmed is not None,
         time.perf_counter() - began,
     )
+    return rebuilt, warmed
 
 
-async def _switch_redis(engine: Engine, target: Target) -> bool:
-    if engine.sink is None or target.redis_position != target.checkpoint.position:
-        return False
-    try:
-        await engine.sink.promote(target.projection, target.generation)
-    except REDIS_FAILURES as e:
-        log.warning("Redis readers of %s not switched yet (%s)", target.projection.name, e)
-        return False
-    return True
-
-
-async def _drop(
-    conn: psycopg.AsyncConnection[Any], engine: Engine, rebuilt: Sequence[Rebuilt]
-) -> None:
-    """The old generations go: their tables (PostgreSQL readers take the generation and the rows
-    in one statement) and their Redis keys (the applied position first: see the module's
-    docstring, step 4)."""
-    timer = _Timer()
+async def _drop(conn: psycopg.AsyncConnection[Any], rebuilt: Sequence[Rebuilt]) -> None:
+    """Step 5: the old generations' tables go (PostgreSQL readers take the generation and the
+    rows in one statement); their Redis keys went at the switch."""
     for r in rebuilt:
         async with conn.transaction():
             for table in r.projection.tables:
                 await pg_sink.drop_generation(conn, table, r.replaced)
-    timer.lap("old tables dropped")
-    switched = [r for r in rebuilt if r.redis_switched]
-    if engine.sink is None or not switched:
-        return  # the live runner drops them when it points readers at the new generations
-    try:
-        keys = await engine.sink.drop([(r.projection, r.replaced) for r in switched])
-    except REDIS_FAILURES as e:
-        log.warning("old Redis generations left behind (%s)", e)
-    else:
-        timer.lap(f"{keys:,} old Redis keys dropped")

@@ -35,8 +35,9 @@ documents of that generation are written (set after them): what read-your-writes
 the Redis path, as `projection_checkpoints.position` is on the PostgreSQL path. While it is
 absent, the Redis documents of that generation are incomplete (never written, flushed, being
 reloaded from PostgreSQL, or written in an older layout) and must not be served: readers go to
-PostgreSQL. `rm:live` only ever names a generation whose applied position has reached the
-PostgreSQL checkpoint it was switched at.
+PostgreSQL. A rebuild points `rm:live` at its generation as it switches PostgreSQL to it, before
+Redis holds any of it (no applied position: readers go to PostgreSQL), and loads Redis then
+(`projector.warming`).
 
 Positions are feed positions (`feed.feed_position`), not the events' global positions.
 """
