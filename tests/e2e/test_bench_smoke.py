@@ -51,6 +51,7 @@ ROWS = (
     "catch-up after a one-event write",
     "rebuild of every projection until switched",
     "rebuild incl. dropping the old generation",
+    "rebuild until Redis is loaded too",
     "projector catch-up, 1 process, every projection",
     "rebuild of orders alone until switched",
     "rebuild loader peak RSS, orders",
