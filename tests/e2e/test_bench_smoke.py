@@ -55,7 +55,6 @@ ROWS = (
     "projector catch-up, 1 process, every projection",
     "rebuild of orders alone until switched",
     "rebuild loader peak RSS, orders",
-    "rebuild incl. the drop, PostgreSQL only",
     "plain INSERT, 32 writers",
     "append 1 event, 32 writers",
     "sequencer",
