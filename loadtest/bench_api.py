@@ -178,24 +178,26 @@ async def lag(platform: Platform, rate: float, seconds: float, *, label: str = "
     bottleneck. The row also names how long that successful read took on its own, and how long
     after the response it was asked (the projection's lag, give or take a poll): at the full
     command rate the query API shares the CPU with a saturated command API, and a write that
-    is readable at the first poll still counts that poll's whole round trip."""
+    is readable at the first poll still counts that poll's whole round trip. Writes and reads
+    go through the lean client (`httpload.Client`): httpx took most of a core at the full
+    rate, and its own event loop's delay showed up in every round trip it timed."""
     lags: list[float] = []
     last_reads: list[float] = []  # the successful read's own time: the lag's part beyond the write
     found_by: list[float] = []  # from the response to asking the read that found it
-    async with (
-        httpx.AsyncClient(base_url=platform.command_url, timeout=10) as writes,
-        httpx.AsyncClient(base_url=platform.query_url, timeout=10) as reads,
-    ):
+    writes = httpload.Client(platform.command_url, timeout=10)
+    reads = httpload.Client(platform.query_url, timeout=10)
+    try:
 
         async def one(i: int) -> None:
-            created = await writes.post("/clients", json={"email": f"lag{i}-{time.time_ns()}@b.io"})
+            body = orjson.dumps({"email": f"lag{i}-{time.time_ns()}@b.io"})
+            _, created = await writes.request("POST", "/clients", body)
             answered = time.perf_counter()
             if i % TRACK_EVERY:
                 return
-            path = f"/clients/{created.json()['id_key']}"
+            path = f"/clients/{orjson.loads(created)['id_key']}"
             while True:
                 asked = time.perf_counter()
-                if (await reads.get(path)).status_code == 200:  # noqa: PLR2004
+                if (await reads.request("GET", path))[0] == 200:  # noqa: PLR2004
                     break
                 await asyncio.sleep(POLL_SECONDS)
             lags.append(time.perf_counter() - answered)
@@ -208,12 +210,15 @@ async def lag(platform: Platform, rate: float, seconds: float, *, label: str = "
             await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
             tasks.append(asyncio.create_task(one(i)))
         await asyncio.gather(*tasks)
+    finally:
+        await writes.aclose()
+        await reads.aclose()
     read, asked = _p50_p99(last_reads), _p50_p99(found_by)
     return Row(
         f"write -> readable lag{label}, {rate:,.0f} writes/s (the successful read itself: {read};"
         f" asked after {asked})",
         rate, "writes/s",
-        percentile_ms(lags, 50), percentile_ms(lags, 99), "", None, "httpx, open loop",
+        percentile_ms(lags, 50), percentile_ms(lags, 99), "", None, "httpload client, open loop",
     )  # fmt: skip
 
 
