@@ -37,6 +37,7 @@ from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
+from eventstore import EventStoreError
 from orders.redis_client import REDIS_FAILURES
 from projector import checkpoints, pg_sink
 from projector.engine import Engine
@@ -80,8 +81,9 @@ async def point_readers(
 
 
 async def warm(engine: Engine, warmings: Sequence[Warming]) -> set[str]:
-    """Steps 3 (each generation in turn: Redis has one thread) while every lease is renewed.
-    Returns the projections whose Redis documents are loaded and marked applied."""
+    """Step 3, for each generation in turn (Redis has one thread), while every lease is renewed.
+    Returns the projections whose Redis documents are loaded and marked applied; one that
+    failed (Redis or PostgreSQL down, the lease lost) is left to the live runner."""
     if engine.sink is None or not warmings:
         return set()
     sink, warmed = engine.sink, set[str]()
@@ -90,7 +92,9 @@ async def warm(engine: Engine, warmings: Sequence[Warming]) -> set[str]:
             try:
                 if await _load(engine, sink, w):
                     warmed.add(w.projection.name)
-            except (LeaseLostError, *REDIS_FAILURES) as e:
+            except (LeaseLostError, EventStoreError, *REDIS_FAILURES) as e:
+                # the projection is switched either way: its Redis documents are the live
+                # runner's to load once the lease expires, as after any loss of them
                 log.warning(
                     "Redis load of %s stopped (%s); the live runner reloads it",
                     w.projection.name, e,

@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from eventstore import StoreUnavailableError
 from projector import live, pg_sink, rebuild, warming
 from projector.engine import Engine
 from projector.redis_sink import LeaseLostError
 from readmodels.keys import warming_key
 from readmodels.schema import PROJECTIONS, applied_key, live_generation_key
-from tests.projection import Scenario, postgres_docs, redis_docs
+from tests.projection import Scenario, live_generations, postgres_docs, redis_docs
 from tests.shop import Shop
 
 ORDERS = next(p for p in PROJECTIONS if p.name == "orders")
@@ -92,21 +93,31 @@ async def test_readers_go_to_postgresql_until_the_rebuild_has_loaded_redis(
     )
 
 
-async def test_a_rebuild_that_dies_while_loading_redis_leaves_it_to_the_live_runner(
-    shop: Shop, engine: Engine, monkeypatch: pytest.MonkeyPatch
+class Killed(Exception):  # noqa: N818 - it stands for the signal
+    pass
+
+
+@pytest.mark.parametrize("failure", ["killed", "postgresql down"])
+async def test_a_rebuild_whose_redis_load_fails_leaves_it_to_the_live_runner(
+    shop: Shop, engine: Engine, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
+    """Killed: the rebuild dies with its lease held. PostgreSQL down: the rebuild lets the load
+    go and returns (the projection is switched either way)."""
     scenario, redis = await _projected(shop, engine)
     monkeypatch.setattr(warming, "LEASE_MILLISECONDS", 500)
 
-    class Killed(Exception):  # noqa: N818 - it stands for the signal
-        pass
+    async def fails() -> None:
+        raise Killed if failure == "killed" else StoreUnavailableError("the test's outage")
 
-    async def killed() -> None:
-        raise Killed
-
-    _before_each_load(monkeypatch, killed)
-    with pytest.raises(Killed):
-        await rebuild.rebuild(engine, [ORDERS], progress=False)
+    _before_each_load(monkeypatch, fails)
+    if failure == "killed":
+        with pytest.raises(Killed):
+            await rebuild.rebuild(engine, [ORDERS], progress=False)
+    else:
+        (rebuilt,) = await rebuild.rebuild(engine, [ORDERS], progress=False)
+        assert rebuilt.redis_switched
+        assert not rebuilt.redis_warmed
+    assert (await live_generations(engine.store))["orders"] == 2
     await scenario.round()
 
     await live.follow(engine)  # the lease still holds: PostgreSQL only
