@@ -22,7 +22,7 @@ import psycopg
 
 from eventstore import StoreUnavailableError
 from orders.redis_client import REDIS_FAILURES
-from projector import checkpoints, locks, pg_sink
+from projector import checkpoints, locks, warming
 from projector.checkpoints import Checkpoint
 from projector.engine import Engine
 from projector.errors import (
@@ -185,12 +185,8 @@ async def reload(
     Redis from the first step (its applied position goes first) to the last (it comes back)."""
     generation = checkpoint.generation
     await sink.clear(projection, generation)
-    loaded = 0
     async with conn.transaction():
-        for table in projection.tables:
-            async for rows in pg_sink.read_generation(conn, table, generation):
-                await sink.load(generation, table, rows)
-                loaded += len(rows)
+        loaded = await warming.copy_generation(conn, sink, projection, generation)
     await sink.mark_applied(projection, generation, checkpoint.position)
     if loaded:
         log.info("%d Redis documents of %s g%d reloaded", loaded, projection.name, generation)

@@ -25,6 +25,8 @@ which then reloads it from PostgreSQL as it does a generation Redis lost; a writ
 that expired touches nothing (`redis_sink.LeaseLostError`). The price of the order: reads of the
 projection go to PostgreSQL for as long as the load takes, and the snapshot holds PostgreSQL's
 oldest visible transaction back for that long.
+
+The copy itself (`copy_generation`) is also what the live runner reloads a lost generation with.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ import secrets
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
+
+import psycopg
 
 from eventstore import EventStoreError
 from orders.redis_client import REDIS_FAILURES
@@ -106,21 +110,12 @@ async def _load(engine: Engine, sink: RedisSink, w: Warming) -> bool:
     """One generation's rows, as of the checkpoint read in the same snapshot. A few chunks are
     in flight at once, so that Redis runs one while this process reads and packs the next (a
     bulk load writes each document once, so their order does not matter)."""
-    loaded = 0
-    async with (
-        engine.store.connection() as conn,
-        conn.transaction(),
-        _InFlight(IN_FLIGHT) as writes,
-    ):
+    async with engine.store.connection() as conn, conn.transaction():
         await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         checkpoint = await checkpoints.read_live(conn, w.projection.name)
         if checkpoint.generation != w.generation:  # another rebuild switched it since
             return False
-        for table in w.projection.tables:
-            async for rows in pg_sink.read_generation(conn, table, w.generation):
-                await writes.start(sink.load(w.generation, table, rows, lease=w.lease))
-                loaded += len(rows)
-        await writes.finished()
+        loaded = await copy_generation(conn, sink, w.projection, w.generation, lease=w.lease)
     marked = await sink.mark_applied_under(w.lease, w.projection, w.generation, checkpoint.position)
     if not marked:
         raise LeaseLostError("the lease expired before the applied position was set")
@@ -129,6 +124,27 @@ async def _load(engine: Engine, sink: RedisSink, w: Warming) -> bool:
         loaded, w.projection.name, w.generation, checkpoint.position,
     )  # fmt: skip
     return True
+
+
+async def copy_generation(
+    conn: psycopg.AsyncConnection[Any],
+    sink: RedisSink,
+    projection: Projection,
+    generation: int,
+    *,
+    lease: Lease | None = None,
+) -> int:
+    """Bulk-write a generation's PostgreSQL rows into its Redis keys (known to be empty), as
+    the transaction `conn` is in sees them: a rebuild's load (under its lease) and the live
+    runner's reload (under the projection's lock) alike. Returns how many rows went."""
+    loaded = 0
+    async with _InFlight(IN_FLIGHT) as writes:
+        for table in projection.tables:
+            async for rows in pg_sink.read_generation(conn, table, generation):
+                await writes.start(sink.load(generation, table, rows, lease=lease))
+                loaded += len(rows)
+        await writes.finished()
+    return loaded
 
 
 class _InFlight:
