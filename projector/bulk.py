@@ -1,10 +1,10 @@
 """A rebuild's bulk load: one projection's next generation, from every stream of its type as of
 one feed position, written with COPY into a table of its own, then attached and checkpointed
-at that position in one transaction. Redis is loaded after the rebuild's switch, from these rows
-(`projector.warming`), not here: its one thread would hold the whole load back. The streams are cut
-into parts of about as many events (`split`), loaded side by side by loader processes
-(`projector.loaders`) into the same table: `begin` readies the generation, `load_part` loads
-one part, `finish` attaches the whole once every part is in.
+at that position in one transaction. Redis is loaded after the rebuild's switch, from these
+rows (`projector.warming`), not here: its one thread would hold the whole load back. The
+streams are cut into parts of about as many events (`split`), loaded side by side by loader
+processes (`projector.loaders`) into the same table: `begin` readies the generation,
+`load_part` loads one part, `finish` attaches the whole once every part is in.
 
 The streams are read in stream order (`EventStore.read_by_stream`), not in feed order: a stream
 is folded from its first event to its last in one go and rendered once, then forgotten. Only

@@ -251,10 +251,6 @@ class RedisSink:
                     return
             await self.redis.script_load(WRITE)
 
-    async def applied(self, projection: Projection, generation: int) -> int | None:
-        raw = await self.redis.get(applied_key(projection.name, generation))
-        return None if raw is None else int(raw)
-
     async def standing(self, generations: Sequence[tuple[Projection, int]]) -> list[Standing]:
         """Where each generation stands in Redis: its applied position, the generation readers
         are pointed at and the end of the last batch sent, for all of them in one round trip."""
